@@ -1,0 +1,36 @@
+import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
+import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
+import { capabilities } from '../tools/index.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createCatalog, type Catalog } from './catalog/lookup.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
+import { createFreeGate } from './payments/index.js';
+import { createFileResultStore, type ResultStore } from './images/result-store.js';
+import { createCallPipeline, type CallPipeline } from './call.js';
+
+/** Everything a transport needs, built once from the config. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  catalog: Catalog;
+  providers: ProviderRegistry;
+  results: ResultStore;
+  pipeline: CallPipeline;
+  taskStore: TaskStore;
+}
+
+export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel)): AppContext {
+  const catalog = createCatalog(capabilities);
+  const providers = createProviderRegistry(config, logger);
+  const results = createFileResultStore({ directory: config.results.directory, baseUrl: config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const pipeline = createCallPipeline({
+    catalog,
+    providers,
+    payments: createFreeGate(),
+    results,
+    images: config.images,
+    logger,
+  });
+  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore() };
+}

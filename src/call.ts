@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import { AppError, toAppError } from './errors.js';
+import type { Catalog } from './catalog/lookup.js';
+import type { Capability } from './catalog/capability.js';
+import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
+import type { PaymentCredentials, PaymentGate } from './payments/index.js';
+import type { Progress, ProviderResult, ResultImage } from './providers/provider.js';
+import type { ProviderRegistry } from './providers/index.js';
+import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
+import type { ResultStore } from './images/result-store.js';
+import type { Logger } from './logger.js';
+
+export interface CallRequest {
+  /** serviceId, legacy id, tool name or Action. */
+  tool: string;
+  arguments: unknown;
+  payment?: PaymentCredentials;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CallOutcome {
+  capability: Capability;
+  output: ToolOutput;
+  images: ResultImage[];
+  receipt?: unknown;
+}
+
+export interface CallDependencies {
+  catalog: Catalog;
+  providers: ProviderRegistry;
+  payments: PaymentGate;
+  results: ResultStore;
+  images: ImageLoadOptions;
+  logger: Logger;
+}
+
+export type CallPipeline = (request: CallRequest) => Promise<CallOutcome>;
+
+function describeIssues(error: z.ZodError): { message: string; fields: string[] } {
+  const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(arguments)'))];
+  const parts = error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return `unknown parameter(s) ${issue.keys.join(', ')} (Alibaba names are case-sensitive)`;
+    return `${issue.path.join('.') || 'arguments'}: ${issue.message}`;
+  });
+  return { message: `Invalid arguments: ${parts.join('; ')}`, fields };
+}
+
+function resolveCapability(catalog: Catalog, tool: string): Capability {
+  const capability = catalog.find(tool);
+  if (!capability) {
+    throw new AppError('NOT_FOUND', `No capability named "${tool}"; see /api/catalog/search or tools/list`, { details: { tool } });
+  }
+  return capability;
+}
+
+function validateArguments(capability: Capability, args: unknown): Record<string, unknown> {
+  const parsed = inputSchemaOf(capability).safeParse(args ?? {});
+  if (!parsed.success) {
+    const { message, fields } = describeIssues(parsed.error);
+    throw new AppError('INVALID_ARGUMENT', message, { details: { fields, action: capability.action } });
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+async function loadImages(capability: Capability, params: Record<string, unknown>, options: ImageLoadOptions) {
+  const loaded: Record<string, LoadedImage> = {};
+  const entries = Object.entries(capability.images).filter(([field]) => typeof params[field] === 'string');
+  await Promise.all(
+    entries.map(async ([field, limits]) => {
+      loaded[field] = await loadImage(field, params[field] as string, limits!, capability.action, options);
+    }),
+  );
+  return loaded;
+}
+
+function toOutput(capability: Capability, result: ProviderResult): ToolOutput {
+  const imageCount = result.images?.length ?? 0;
+  return {
+    code: '200',
+    content: imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : `${capability.title}: done`,
+    data: { Action: capability.action, ...result.data },
+    message: 'success',
+    requestId: result.requestId,
+  };
+}
+
+/**
+ * THE call pipeline, shared by MCP and REST: resolve, validate, reserve payment, load and check images,
+ * run the provider, commit the charge. Any failure after the reservation releases it.
+ */
+export function createCallPipeline(dependencies: CallDependencies): CallPipeline {
+  const { catalog, providers, payments, results, logger } = dependencies;
+  return async (request) => {
+    const startedAt = performance.now();
+    const capability = resolveCapability(catalog, request.tool);
+    const params = validateArguments(capability, request.arguments);
+    const provider = providers.select(capability);
+    const reservation = await payments.reserve(capability, request.payment ?? {});
+    try {
+      const images = await loadImages(capability, params, dependencies.images);
+      const result = await provider.run({
+        capability,
+        params,
+        images,
+        results,
+        onProgress: request.onProgress,
+        signal: request.signal,
+      });
+      const { receipt } = await reservation.commit();
+      logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
+      return { capability, output: toOutput(capability, result), images: result.images ?? [], receipt };
+    } catch (error) {
+      await reservation.release();
+      const appError = toAppError(error);
+      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message }, 'call failed');
+      throw appError;
+    }
+  };
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import type { Capability } from './capability.js';
+import { describeCapability } from './describe.js';
+import { errorBodySchema, inputJsonSchemaOf, jsonSchemaOf, toolOutputSchema } from './schemas.js';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: Json) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: jsonContent(ref('ErrorBody')) });
+
+function componentName(capability: Capability): string {
+  return capability.serviceId.replace(/(^|-)(\w)/g, (_match, _dash, letter: string) => letter.toUpperCase()) + 'Input';
+}
+
+const paymentHeaders = [
+  { name: 'X-Payment-Token', in: 'header', required: false, schema: { type: 'string' }, description: 'Payment token from POST /api/payments' },
+  { name: 'PAYMENT-SIGNATURE', in: 'header', required: false, schema: { type: 'string' }, description: 'x402 v2 PaymentPayload, base64 JSON' },
+  { name: 'X-PAYMENT', in: 'header', required: false, schema: { type: 'string' }, description: 'x402 v1 payment payload, base64 JSON' },
+];
+
+function toolOperation(capability: Capability, runsHere: boolean, legacy: boolean): Json {
+  const responses: Json = {
+    '200': { description: 'Success: the seeds\' output shape with the Action\'s Data', content: jsonContent(ref('ToolOutput')) },
+    '400': errorResponse('INVALID_ARGUMENT: a parameter is missing, unknown or malformed'),
+    '404': errorResponse('NOT_FOUND: no such service'),
+    '413': errorResponse('IMAGE_TOO_LARGE'),
+    '422': errorResponse('IMAGE_INVALID or IMAGE_UNREACHABLE'),
+    '429': errorResponse('UPSTREAM_THROTTLED (retryable)'),
+    '502': errorResponse('UPSTREAM_ERROR or JOB_FAILED'),
+    '503': errorResponse('PROVIDER_NOT_CONFIGURED'),
+    '504': errorResponse('JOB_TIMEOUT: details.jobId continues with async-job-result'),
+  };
+  if (capability.price) {
+    responses['402'] = { description: 'PAYMENT_REQUIRED / PAYMENT_INVALID: x402 payment requirements', content: jsonContent(ref('PaymentRequired')) };
+  }
+  return {
+    operationId: legacy ? `legacy_${capability.tool}` : capability.tool,
+    summary: capability.title,
+    description: describeCapability(capability, runsHere),
+    tags: [capability.async === 'never' ? 'tools' : 'asynchronous tools'],
+    ...(legacy ? { deprecated: true } : {}),
+    parameters: capability.price ? paymentHeaders : [],
+    requestBody: { required: true, content: jsonContent(ref(componentName(capability))) },
+    responses,
+    'x-service-id': capability.serviceId,
+    'x-mcp-tool': capability.tool,
+    'x-alibaba-action': capability.action,
+    ...(capability.price ? { 'x-price': capability.price } : {}),
+  };
+}
+
+/** OpenAPI 3.1 for every endpoint, generated from the descriptors (JSON Schema 2020-12 from the zod shapes). */
+export function buildOpenApi(capabilities: readonly Capability[], options: { serverUrl: string; version: string; available: (capability: Capability) => boolean }): Json {
+  const paths: Json = {};
+  const schemas: Json = {
+    ToolOutput: jsonSchemaOf(toolOutputSchema),
+    ErrorBody: jsonSchemaOf(errorBodySchema),
+    PaymentRequired: {
+      type: 'object',
+      description: 'x402 PaymentRequired object (x402Version, error, resource, accepts[], extensions)',
+      properties: { x402Version: { type: 'integer' }, error: { type: 'string' }, accepts: { type: 'array', items: { type: 'object' } } },
+      required: ['x402Version', 'accepts'],
+    },
+  };
+  for (const capability of capabilities) {
+    schemas[componentName(capability)] = inputJsonSchemaOf(capability);
+    const runsHere = options.available(capability);
+    paths[`/api/tools/${capability.serviceId}`] = { post: toolOperation(capability, runsHere, false) };
+    for (const legacyId of capability.legacyIds) paths[`/api/tools/${legacyId}`] = { post: toolOperation(capability, runsHere, true) };
+  }
+  paths['/api/catalog/search'] = {
+    get: {
+      operationId: 'catalog_search',
+      summary: 'Search the catalog',
+      parameters: [{ name: 'q', in: 'query', required: false, schema: { type: 'string' }, description: 'Words, an Action, a serviceId or a tool name' }],
+      responses: { '200': { description: 'Ranked capabilities', content: jsonContent(jsonSchemaOf(catalogSearchSchema)) } },
+    },
+  };
+  paths['/services/{serviceId}'] = {
+    get: {
+      operationId: 'service_page',
+      summary: 'Human-readable service page',
+      parameters: [{ name: 'serviceId', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, '404': errorResponse('Unknown service') },
+    },
+  };
+  paths['/results/{resultId}'] = {
+    get: {
+      operationId: 'result_image',
+      summary: 'A result image kept by this server',
+      parameters: [{ name: 'resultId', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The image', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } },
+        '404': errorResponse('Unknown or expired result'),
+      },
+    },
+  };
+  paths['/mcp'] = {
+    post: {
+      operationId: 'mcp',
+      summary: 'MCP streamable HTTP endpoint (JSON-RPC 2.0)',
+      requestBody: { required: true, content: jsonContent({ type: 'object', description: 'A JSON-RPC request or notification' }) },
+      responses: {
+        '200': { description: 'JSON-RPC response, as JSON or an SSE stream', content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } } },
+        '202': { description: 'Notification accepted' },
+        '403': { description: 'Host or Origin not allowed (DNS rebinding protection)' },
+      },
+    },
+  };
+  paths['/openapi.json'] = { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } } } };
+  paths['/healthz'] = {
+    get: { operationId: 'health', summary: 'Liveness and configuration summary', responses: { '200': { description: 'Healthy', content: jsonContent(jsonSchemaOf(healthSchema)) } } },
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'imageseg-mcp',
+      version: options.version,
+      description: 'Paid image segmentation API: every Alibaba Cloud imageseg (2019-12-30) capability as a REST endpoint and MCP tool.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: options.serverUrl }],
+    paths,
+    components: { schemas },
+  };
+}
+
+export const catalogEntrySchema = z.object({
+  serviceId: z.string(),
+  tool: z.string(),
+  action: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  keywords: z.array(z.string()),
+  legacyIds: z.array(z.string()),
+  async: z.enum(['never', 'optional', 'always']),
+  price: z.object({ amount: z.string(), currency: z.string(), billing: z.string(), maxCallsPerPayment: z.number() }).nullable(),
+  available: z.boolean(),
+  localModel: z.string().nullable(),
+  endpoint: z.string(),
+  servicePage: z.string(),
+  score: z.number(),
+});
+
+export const catalogSearchSchema = z.object({ query: z.string(), count: z.number(), results: z.array(catalogEntrySchema) });
+
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), provider: z.string(), tools: z.number(), payments: z.string() });

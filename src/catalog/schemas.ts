@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { Capability } from './capability.js';
+
+/** The seeds' output schema: every tool answers `{ code, content, data, message, requestId }`. */
+export const toolOutputShape = {
+  code: z.string().describe('"200" on success'),
+  content: z.string().describe('Short human-readable note about the result'),
+  data: z
+    .object({ Action: z.string().describe('The Alibaba imageseg Action that produced this result') })
+    .catchall(z.unknown())
+    .describe("The Action's result data, field names as Alibaba documents them (e.g. ImageURL, Elements, JobId)"),
+  message: z.string(),
+  requestId: z.string().describe('Provider request id (for asynchronous Actions, also the JobId)'),
+};
+
+export const toolOutputSchema = z.object(toolOutputShape);
+export type ToolOutput = z.infer<typeof toolOutputSchema>;
+
+/** Arguments every paid tool takes besides the Action's own parameters. */
+export const paymentShape = {
+  paymentToken: z
+    .string()
+    .optional()
+    .describe('Payment token from POST /api/payments (or minted by the operator); omit to receive payment instructions'),
+};
+
+export function inputShapeOf(capability: Capability): z.ZodRawShape {
+  return capability.price ? { ...capability.input, ...paymentShape } : capability.input;
+}
+
+/** Strict: an unknown parameter name is a mistake worth reporting (Alibaba names are case-sensitive). */
+export function inputSchemaOf(capability: Capability) {
+  return z.object(capability.input).strict();
+}
+
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return jsonSchema;
+}
+
+export function inputJsonSchemaOf(capability: Capability): Record<string, unknown> {
+  return jsonSchemaOf(z.object(capability.input));
+}
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});

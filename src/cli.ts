@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
+import { createAppContext } from './app.js';
+import { logStartup } from './startup.js';
+import { toAppError } from './errors.js';
+import { inputJsonSchemaOf } from './catalog/schemas.js';
+import { PRODUCT_VERSION } from './version.js';
+
+const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
+
+Usage:
+  imageseg-mcp [stdio]                       MCP over stdio (logs on stderr)
+  imageseg-mcp http [--host H] [--port P]    MCP at /mcp and REST at /api (default 127.0.0.1:8402)
+  imageseg-mcp list                          the tools, with price and availability
+  imageseg-mcp call <tool> --json '{...}'    run one tool and print its answer
+  imageseg-mcp --help | --version
+
+Environment (all optional):
+${ENVIRONMENT_HELP.map(([name, text]) => `  ${name.padEnd(33)}${text}`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) return void process.stdout.write(USAGE), 0;
+  if (values.version) return void process.stdout.write(`${PRODUCT_VERSION}\n`), 0;
+  const [command = 'stdio', ...rest] = positionals;
+  const transport: Transport = command === 'http' ? 'http' : 'stdio';
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new ConfigError(`--port must be 0..65535, got ${values.port}`);
+  const config = loadConfig(process.env, { transport, host: values.host, port });
+
+  switch (command) {
+    case 'stdio': {
+      const context = createAppContext(config);
+      logStartup(context);
+      const { serveStdio } = await import('./mcp/stdio.js');
+      await serveStdio(context);
+      return -1;
+    }
+    case 'http': {
+      const context = createAppContext(config);
+      logStartup(context);
+      const { serveHttp } = await import('./http/serve.js');
+      const server = await serveHttp(context);
+      const address = server.address();
+      const boundPort = typeof address === 'object' && address ? address.port : config.http.port;
+      context.logger.info({ url: `http://${config.http.host}:${boundPort}` }, `listening: MCP at http://${config.http.host}:${boundPort}/mcp, REST at /api/tools/<serviceId>`);
+      const stop = () => server.close(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return -1;
+    }
+    case 'list': {
+      const context = createAppContext({ ...config, logLevel: 'silent' }, undefined);
+      for (const capability of context.catalog.capabilities) {
+        const price = capability.price ? `USD ${capability.price.amount}` : 'free';
+        const where = context.providers.available(capability) ? context.providers.active : 'needs Alibaba credentials';
+        process.stdout.write(`${capability.tool.padEnd(30)} ${capability.title.padEnd(34)} ${price.padEnd(10)} ${where}\n`);
+      }
+      return 0;
+    }
+    case 'call': {
+      const [tool] = rest;
+      if (!tool) throw new ConfigError(`usage: imageseg-mcp call <tool> --json '{...}'`);
+      const context = createAppContext(config);
+      const capability = context.catalog.find(tool);
+      if (!capability) throw new ConfigError(`unknown tool "${tool}"; run imageseg-mcp list`);
+      let args: unknown;
+      try {
+        args = JSON.parse(values.json ?? '{}');
+      } catch (error) {
+        throw new ConfigError(`--json is not valid JSON: ${(error as Error).message}\nexpected: ${JSON.stringify(inputJsonSchemaOf(capability))}`);
+      }
+      const outcome = await context.pipeline({
+        tool,
+        arguments: args,
+        onProgress: (progress) => process.stderr.write(`… ${progress.message ?? progress.progress}\n`),
+      });
+      process.stdout.write(`${JSON.stringify(outcome.output, null, 2)}\n`);
+      return 0;
+    }
+    default:
+      throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`imageseg-mcp: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const appError = toAppError(error);
+    process.stderr.write(`${JSON.stringify(appError.toBody(), null, 2)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional().transform((value) => value === '1' || value === 'true' || value === 'yes');
+const list = (fallback: string) => z.string().optional().transform((value) => (value ?? fallback).split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Every environment variable the product reads; `imageseg-mcp --help` prints these descriptions. */
+export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
+  ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'Alibaba Cloud AccessKey id; with the secret, tools call Alibaba imageseg'],
+  ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'Alibaba Cloud AccessKey secret'],
+  ['IMAGESEG_ENDPOINT', 'imageseg endpoint host[:port] (default imageseg.cn-shanghai.aliyuncs.com)'],
+  ['IMAGESEG_PROTOCOL', 'https (default) or http'],
+  ['IMAGESEG_PROVIDER', 'auto (default: alibaba with credentials, else local), alibaba or local'],
+  ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com)'],
+  ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
+  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from (default the working directory)'],
+  ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
+  ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
+  ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
+  ['X402_PAY_TO', 'address that receives x402 payments; x402 is off until set'],
+  ['X402_NETWORK', 'CAIP-2 network of x402 payments (default eip155:84532, Base Sepolia)'],
+  ['X402_ASSET', 'USDC contract address on that network'],
+  ['X402_FACILITATOR_URL', 'x402 facilitator that verifies and settles payments'],
+  ['DATABASE_URL', 'ledger: SQLite file path (default ./data/imageseg.db) or postgres://...'],
+  ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>)'],
+  ['ADMIN_TOKEN', 'bearer token for operator endpoints'],
+  ['LOG_LEVEL', 'pino log level (default info); logs always go to stderr'],
+];
+
+const environmentSchema = z.object({
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
+  IMAGESEG_ENDPOINT: z.string().min(1).default('imageseg.cn-shanghai.aliyuncs.com'),
+  IMAGESEG_PROTOCOL: z.enum(['https', 'http']).default('https'),
+  IMAGESEG_PROVIDER: z.enum(['auto', 'alibaba', 'local']).default('auto'),
+  IMAGESEG_PASSTHROUGH_HOSTS: list('*.oss-cn-shanghai.aliyuncs.com'),
+  IMAGESEG_ALLOW_PRIVATE_URLS: flag,
+  IMAGESEG_FILE_ROOTS: z.string().optional(),
+  IMAGESEG_JOB_DEADLINE_SECONDS: z.coerce.number().positive().default(120),
+  IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
+  PAYMENTS: z.enum(['required', 'off']).default('required'),
+  X402_PAY_TO: z.string().optional(),
+  X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, 'a CAIP-2 id such as eip155:84532').default('eip155:84532'),
+  X402_ASSET: z.string().default('0x036CbD53842c5426634e7929541eC2318f3dCF7e'),
+  X402_FACILITATOR_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().default('./data/imageseg.db'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Transport = 'stdio' | 'http';
+
+export interface Config {
+  transport: Transport;
+  http: { host: string; port: number };
+  provider: 'alibaba' | 'local';
+  alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http' };
+  passthroughHosts: string[];
+  images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number };
+  jobDeadlineMs: number;
+  /** Backoff of GetAsyncJobResult polling: first delay, growth and cap. */
+  polling: { initialMs: number; factor: number; maxMs: number };
+  upstreamRetries: number;
+  results: { directory: string; ttlMs: number };
+  payments: 'required' | 'off';
+  x402: { payTo?: string; network: string; asset: string; facilitatorUrl?: string };
+  databaseUrl: string;
+  publicBaseUrl: string;
+  adminToken?: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+  options: { transport?: Transport; host?: string; port?: number } = {},
+): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`Invalid environment: ${problems}`);
+  }
+  const env = parsed.data;
+  const transport = options.transport ?? 'stdio';
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8402;
+  const hasCredentials = Boolean(env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET);
+  const dataDirectory = env.DATABASE_URL.startsWith('postgres') ? './data' : path.dirname(env.DATABASE_URL);
+  const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    transport,
+    http: { host, port },
+    provider: env.IMAGESEG_PROVIDER === 'auto' ? (hasCredentials ? 'alibaba' : 'local') : env.IMAGESEG_PROVIDER,
+    alibaba: {
+      accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+      accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+      endpoint: env.IMAGESEG_ENDPOINT,
+      protocol: env.IMAGESEG_PROTOCOL,
+    },
+    passthroughHosts: env.IMAGESEG_PASSTHROUGH_HOSTS,
+    images: {
+      allowPrivateUrls: env.IMAGESEG_ALLOW_PRIVATE_URLS,
+      fileRoots: transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS ?? process.cwd()).split(',').filter(Boolean) : [],
+      timeoutMs: 15_000,
+      maxRedirects: 3,
+    },
+    jobDeadlineMs: env.IMAGESEG_JOB_DEADLINE_SECONDS * 1000,
+    polling: { initialMs: 500, factor: 1.5, maxMs: 5000 },
+    upstreamRetries: 3,
+    results: { directory: path.join(dataDirectory, 'results'), ttlMs: env.IMAGESEG_RESULT_TTL * 1000 },
+    payments: env.PAYMENTS,
+    x402: { payTo: env.X402_PAY_TO, network: env.X402_NETWORK, asset: env.X402_ASSET, facilitatorUrl: env.X402_FACILITATOR_URL },
+    databaseUrl: env.DATABASE_URL,
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${linkHost.includes(':') ? `[${linkHost}]` : linkHost}:${port}`,
+    adminToken: env.ADMIN_TOKEN,
+    logLevel: env.LOG_LEVEL,
+  };
+}

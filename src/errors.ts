@@ -1,0 +1,54 @@
+/** Error codes of the public contract (DESIGN.md); each maps to one HTTP status. */
+export const ERROR_STATUS = {
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  PAYMENT_REQUIRED: 402,
+  PAYMENT_INVALID: 402,
+  IMAGE_TOO_LARGE: 413,
+  IMAGE_INVALID: 422,
+  IMAGE_UNREACHABLE: 422,
+  UPSTREAM_THROTTLED: 429,
+  UPSTREAM_ERROR: 502,
+  UPSTREAM_REJECTED: 422,
+  JOB_FAILED: 502,
+  JOB_TIMEOUT: 504,
+  PROVIDER_NOT_CONFIGURED: 501,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; retryable: boolean; details?: Record<string, unknown> };
+}
+
+/** The one error type of the product: thrown deep, translated to HTTP or MCP only at the edge. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable ?? false;
+  }
+
+  get httpStatus(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const { details } = this.options;
+    return { error: { code: this.code, message: this.message, retryable: this.retryable, ...(details ? { details } : {}) } };
+  }
+}
+
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError('INTERNAL', `Unexpected error: ${message}`, { cause: error });
+}

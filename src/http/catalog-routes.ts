@@ -1,0 +1,61 @@
+import type { Express } from 'express';
+import type { AppContext } from '../app.js';
+import type { Capability } from '../catalog/capability.js';
+import { searchCapabilities } from '../catalog/search.js';
+import { buildOpenApi } from '../catalog/openapi.js';
+import { AppError } from '../errors.js';
+import { PRODUCT_VERSION } from '../version.js';
+import { sendError } from './errors.js';
+import { renderServicePage } from './service-page.js';
+
+function catalogEntry(context: AppContext, capability: Capability, score: number) {
+  const base = context.config.publicBaseUrl;
+  return {
+    serviceId: capability.serviceId,
+    tool: capability.tool,
+    action: capability.action,
+    title: capability.title,
+    summary: capability.summary,
+    keywords: [...capability.keywords],
+    legacyIds: [...capability.legacyIds],
+    async: capability.async,
+    price: capability.price,
+    available: context.providers.available(capability),
+    localModel: capability.localModel ?? null,
+    endpoint: `${base}/api/tools/${capability.serviceId}`,
+    servicePage: `${base}/services/${capability.serviceId}`,
+    score,
+  };
+}
+
+export function mountCatalog(app: Express, context: AppContext): void {
+  const { catalog, providers, config } = context;
+  let openApi: Record<string, unknown> | undefined;
+
+  app.get('/api/catalog/search', (request, response) => {
+    const query = typeof request.query.q === 'string' ? request.query.q : '';
+    const results = searchCapabilities(catalog.capabilities, query).map((hit) => catalogEntry(context, hit.capability, hit.score));
+    response.json({ query, count: results.length, results });
+  });
+
+  app.get('/openapi.json', (_request, response) => {
+    openApi ??= buildOpenApi(catalog.capabilities, { serverUrl: config.publicBaseUrl, version: PRODUCT_VERSION, available: providers.available });
+    response.json(openApi);
+  });
+
+  app.get('/services/:id', (request, response) => {
+    const capability = catalog.find(request.params.id);
+    if (!capability) return sendError(response, new AppError('NOT_FOUND', `No service named "${request.params.id}"`));
+    response.type('html').send(renderServicePage(capability, { baseUrl: config.publicBaseUrl, available: providers.available(capability) }));
+  });
+
+  app.get('/results/:id', async (request, response) => {
+    const stored = await context.results.load(request.params.id);
+    if (!stored) return sendError(response, new AppError('NOT_FOUND', 'Unknown or expired result'));
+    response.type(stored.mimeType).set('Cache-Control', 'private, max-age=3600').send(stored.bytes);
+  });
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok', version: PRODUCT_VERSION, provider: providers.active, tools: catalog.capabilities.length, payments: config.payments });
+  });
+}

@@ -1,0 +1,197 @@
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { AppError } from '../errors.js';
+import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
+import { guardedLookup } from './address-guard.js';
+
+export interface LoadedImage {
+  bytes: Buffer;
+  format: ImageFormat;
+  mimeType: string;
+  width: number;
+  height: number;
+  /** The http(s) URL the image came from, when it came from one. */
+  sourceUrl?: string;
+}
+
+export interface ImageLoadOptions {
+  allowPrivateUrls: boolean;
+  /** Directories local files may be read from; empty means local files are refused (HTTP mode). */
+  fileRoots: readonly string[];
+  timeoutMs: number;
+  maxRedirects: number;
+}
+
+const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
+const MIME_TYPES: Record<ImageFormat, string> = {
+  jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff',
+};
+const MB = 1024 * 1024;
+
+export function describeBytes(bytes: number): string {
+  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
+
+/** Where the image comes from, decided from the argument's spelling alone. */
+export type ImageSource =
+  | { kind: 'url'; url: URL }
+  | { kind: 'inline'; bytes: Buffer }
+  | { kind: 'file'; path: string };
+
+export function classifyImageSource(field: string, value: string): ImageSource {
+  const trimmed = value.trim();
+  if (/^https?:\/\//i.test(trimmed)) {
+    try {
+      return { kind: 'url', url: new URL(trimmed) };
+    } catch {
+      throw new AppError('INVALID_ARGUMENT', `${field}: not a valid URL`, { details: { field } });
+    }
+  }
+  const dataUrl = /^data:([\w.+-]+\/[\w.+-]+)?(;[\w=.+-]+)*;base64,(.*)$/is.exec(trimmed);
+  if (dataUrl) return { kind: 'inline', bytes: Buffer.from(dataUrl[3], 'base64') };
+  if (/^file:\/\//i.test(trimmed)) return { kind: 'file', path: fileURLToPath(trimmed) };
+  if (/^[A-Za-z0-9+/=\s_-]+$/.test(trimmed) && trimmed.length >= 64) return { kind: 'inline', bytes: Buffer.from(trimmed, 'base64') };
+  if (path.isAbsolute(trimmed) || trimmed.startsWith('./') || trimmed.startsWith('../')) return { kind: 'file', path: trimmed };
+  throw new AppError('INVALID_ARGUMENT', `${field}: expected an http(s) URL, a data: URL or base64 image data`, {
+    details: { field },
+  });
+}
+
+function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const unreachable = (reason: string, cause?: unknown) =>
+      new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${url.href}: ${reason}`, {
+        details: { field, url: url.href },
+        cause,
+      });
+    const request = client.get(url, { lookup: guardedLookup(options.allowPrivateUrls), timeout: options.timeoutMs }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400 && response.headers.location) {
+        response.resume();
+        if (redirectsLeft <= 0) return reject(unreachable('too many redirects'));
+        const next = new URL(response.headers.location, url);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') return reject(unreachable(`redirect to ${next.protocol} refused`));
+        return fetchBytes(next, field, maxBytes, options, redirectsLeft - 1).then(resolve, reject);
+      }
+      if (status !== 200) {
+        response.resume();
+        return reject(unreachable(`HTTP ${status}`));
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      response.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBytes) {
+          request.destroy();
+          reject(new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${url.href}`, {
+            details: { field, limitBytes: maxBytes },
+          }));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => resolve(Buffer.concat(chunks)));
+      response.on('error', (error) => reject(unreachable(error.message, error)));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      reject(unreachable(error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message, error));
+    });
+  });
+}
+
+async function readAllowedFile(field: string, filePath: string, fileRoots: readonly string[]): Promise<Buffer> {
+  if (fileRoots.length === 0) {
+    throw new AppError('INVALID_ARGUMENT', `${field}: local files are accepted only over stdio`, { details: { field } });
+  }
+  const resolved = await realpath(path.resolve(filePath)).catch(() => {
+    throw new AppError('IMAGE_UNREACHABLE', `${field}: no such file ${filePath}`, { details: { field } });
+  });
+  const roots = await Promise.all(fileRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
+  if (!roots.some((root) => resolved === root || resolved.startsWith(root + path.sep))) {
+    throw new AppError('INVALID_ARGUMENT', `${field}: ${filePath} is outside the allowed roots (IMAGESEG_FILE_ROOTS)`, {
+      details: { field },
+    });
+  }
+  return readFile(resolved);
+}
+
+async function readSource(field: string, source: ImageSource, limits: ImageLimits, options: ImageLoadOptions) {
+  switch (source.kind) {
+    case 'url':
+      return fetchBytes(source.url, field, limits.maxBytes, options, options.maxRedirects);
+    case 'inline':
+      return source.bytes;
+    case 'file':
+      return readAllowedFile(field, source.path, options.fileRoots);
+  }
+}
+
+/** Detects BMP, which sharp cannot decode, from its magic bytes. */
+function isBmp(bytes: Buffer): boolean {
+  return bytes.length > 26 && bytes[0] === 0x42 && bytes[1] === 0x4d;
+}
+
+/** Fetches or decodes one image argument and checks it against the Action's limits before any money is spent. */
+export async function loadImage(field: string, value: string, limits: ImageLimits, action: string, options: ImageLoadOptions): Promise<LoadedImage> {
+  const source = classifyImageSource(field, value);
+  const bytes = await readSource(field, source, limits, options);
+  if (bytes.length > limits.maxBytes) {
+    throw new AppError('IMAGE_TOO_LARGE', `${field}: ${describeBytes(bytes.length)} > ${describeBytes(limits.maxBytes)} for ${action}`, {
+      details: { field, bytes: bytes.length, limitBytes: limits.maxBytes },
+    });
+  }
+  let format: ImageFormat;
+  let width: number;
+  let height: number;
+  if (isBmp(bytes)) {
+    format = 'bmp';
+    width = bytes.readInt32LE(18);
+    height = Math.abs(bytes.readInt32LE(22));
+  } else {
+    const metadata = await sharp(bytes, { limitInputPixels: 100_000_000 }).metadata().catch((error: Error) => {
+      throw new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
+    });
+    const detected = SHARP_FORMATS[metadata.format ?? ''];
+    if (!detected || !metadata.width || !metadata.height) {
+      throw new AppError('IMAGE_INVALID', `${field}: unsupported image format ${metadata.format ?? 'unknown'}`, { details: { field } });
+    }
+    format = detected;
+    const rotated = (metadata.orientation ?? 1) >= 5;
+    width = rotated ? metadata.height : metadata.width;
+    height = rotated ? metadata.width : metadata.height;
+  }
+  checkAgainstLimits(field, action, { format, width, height }, limits);
+  return {
+    bytes,
+    format,
+    mimeType: MIME_TYPES[format],
+    width,
+    height,
+    ...(source.kind === 'url' ? { sourceUrl: source.url.href } : {}),
+  };
+}
+
+function checkAgainstLimits(field: string, action: string, image: { format: ImageFormat; width: number; height: number }, limits: ImageLimits): void {
+  const fail = (message: string, details: Record<string, unknown>) =>
+    new AppError('IMAGE_INVALID', `${field}: ${message} for ${action}`, { details: { field, ...details } });
+  if (!limits.formats.includes(image.format)) {
+    throw fail(`format ${image.format} is not accepted (${limits.formats.join(', ')})`, { format: image.format, formats: limits.formats });
+  }
+  const longSide = Math.max(image.width, image.height);
+  const shortSide = Math.min(image.width, image.height);
+  if (limits.maxSide && longSide > limits.maxSide) {
+    throw fail(`${image.width}x${image.height} px exceeds ${limits.maxSide} px per side`, { width: image.width, height: image.height, maxSide: limits.maxSide });
+  }
+  if (limits.minSide && shortSide < limits.minSide) {
+    throw fail(`${image.width}x${image.height} px is below ${limits.minSide} px per side`, { width: image.width, height: image.height, minSide: limits.minSide });
+  }
+  if (limits.maxAspectRatio && longSide / shortSide > limits.maxAspectRatio) {
+    throw fail(`aspect ratio ${(longSide / shortSide).toFixed(2)} exceeds ${limits.maxAspectRatio}`, { width: image.width, height: image.height, maxAspectRatio: limits.maxAspectRatio });
+  }
+}

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface StoredResult {
+  id: string;
+  url: string;
+  mimeType: string;
+}
+
+export interface ResultStore {
+  save(bytes: Buffer, mimeType: string): Promise<StoredResult>;
+  /** null when unknown or expired. */
+  load(id: string): Promise<{ bytes: Buffer; mimeType: string } | null>;
+}
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+const ID_PATTERN = /^[a-f0-9]{32}\.(png|jpg|webp)$/;
+
+/**
+ * Results kept on disk under `directory`, named by a random id, served at `${baseUrl}/results/<id>`.
+ * Files older than `ttlMs` are treated as gone and removed on the next save.
+ */
+export function createFileResultStore(options: { directory: string; baseUrl: string; ttlMs: number }): ResultStore {
+  const { directory, baseUrl, ttlMs } = options;
+  let lastSweep = 0;
+
+  async function sweepExpired(now: number): Promise<void> {
+    if (now - lastSweep < 60_000) return;
+    lastSweep = now;
+    for (const name of await readdir(directory).catch(() => [] as string[])) {
+      const file = path.join(directory, name);
+      const info = await stat(file).catch(() => null);
+      if (info && now - info.mtimeMs > ttlMs) await unlink(file).catch(() => undefined);
+    }
+  }
+
+  return {
+    async save(bytes, mimeType) {
+      await mkdir(directory, { recursive: true });
+      await sweepExpired(Date.now());
+      const id = `${randomBytes(16).toString('hex')}.${EXTENSIONS[mimeType] ?? 'png'}`;
+      await writeFile(path.join(directory, id), bytes);
+      return { id, url: `${baseUrl.replace(/\/$/, '')}/results/${id}`, mimeType };
+    },
+    async load(id) {
+      if (!ID_PATTERN.test(id)) return null;
+      const file = path.join(directory, id);
+      const info = await stat(file).catch(() => null);
+      if (!info || Date.now() - info.mtimeMs > ttlMs) return null;
+      const extension = id.split('.').pop()!;
+      const mimeType = Object.entries(EXTENSIONS).find(([, value]) => value === extension)?.[0] ?? 'application/octet-stream';
+      return { bytes: await readFile(file), mimeType };
+    },
+  };
+}

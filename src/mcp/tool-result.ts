@@ -1,0 +1,31 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallOutcome } from '../call.js';
+import type { AppError } from '../errors.js';
+
+/** Inline images above this size would swamp a model's context; the URL in structuredContent still leads to them. */
+const MAX_INLINE_IMAGE_BYTES = 1024 * 1024;
+
+export function successResult(outcome: CallOutcome): CallToolResult {
+  const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
+  for (const image of outcome.images) {
+    if (image.bytes.length <= MAX_INLINE_IMAGE_BYTES) {
+      content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+    }
+    content.push({ type: 'resource_link', uri: image.url, name: image.field, mimeType: image.mimeType, description: `${outcome.capability.title} result` });
+  }
+  return {
+    content,
+    structuredContent: outcome.output,
+    ...(outcome.receipt ? { _meta: { 'x402/payment-response': outcome.receipt } } : {}),
+  };
+}
+
+export function errorResult(error: AppError): CallToolResult {
+  const body = error.toBody();
+  const next = error.retryable ? ' It is worth retrying later.' : '';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${error.code}: ${error.message}.${next}` }],
+    structuredContent: body as unknown as Record<string, unknown>,
+  };
+}

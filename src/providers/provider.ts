@@ -1,0 +1,42 @@
+import type { Capability } from '../catalog/capability.js';
+import type { LoadedImage } from '../images/load.js';
+import type { ResultStore } from '../images/result-store.js';
+
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+export interface ProviderCall {
+  capability: Capability;
+  /** Validated arguments, Alibaba parameter names, payment fields removed. */
+  params: Record<string, unknown>;
+  /** Image parameters already fetched and checked against the descriptor's limits (local provider reads these). */
+  images: Record<string, LoadedImage>;
+  results: ResultStore;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** An image the provider produced, so adapters can inline it without fetching it again. */
+export interface ResultImage {
+  field: string;
+  url: string;
+  mimeType: string;
+  bytes: Buffer;
+}
+
+export interface ProviderResult {
+  requestId: string;
+  /** Alibaba's `Data` object, PascalCase field names as the reference documents them. */
+  data: Record<string, unknown>;
+  images?: ResultImage[];
+}
+
+export interface Provider {
+  readonly name: 'alibaba' | 'local';
+  /** True when this provider can honestly serve the capability. */
+  supports(capability: Capability): boolean;
+  run(call: ProviderCall): Promise<ProviderResult>;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+
+/** 动物分割 SegmentAnimal (imageseg 2019-12-30). */
+export const animalSegmentation = defineCapability({
+  serviceId: 'animal-segmentation',
+  legacyIds: ['aliyun-imageseg-segment-animal'],
+  tool: 'animal_segmentation',
+  action: 'SegmentAnimal',
+  title: 'Animal segmentation',
+  summary:
+    'Cuts animals (pets, wildlife, with fur-level edges) out of a photo and returns Data.ImageURL: a transparent 4-channel PNG, or a single-channel mask or white-background image depending on ReturnForm. Input JPEG/PNG/BMP up to 3 MB, 50x50 to 2000x2000 pixels; Alibaba gives up downloading the image after 2 seconds.',
+  keywords: [
+    'SegmentAnimal',
+    '动物分割',
+    '阿里云分割抠图',
+    'image segmentation',
+    'animal segmentation',
+    'pet cutout',
+    'cat',
+    'dog',
+    'wildlife',
+    'fur',
+    'background removal',
+    'transparent background',
+    'mask',
+    'matting',
+  ],
+  input: {
+    ImageURL: z
+      .string()
+      .min(1)
+      .describe(
+        'Image to process: an http(s) URL (Alibaba itself only accepts Shanghai-region OSS URLs; other URLs are uploaded for you), a data: URL or base64. Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 2000x2000 pixels. Alibaba times out downloading the image after 2 seconds. A URL must not contain Chinese characters.',
+      ),
+    ReturnForm: z
+      .enum(['mask', 'whiteBK'])
+      .optional()
+      .describe(
+        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
+      ),
+  },
+  images: {
+    ImageURL: {
+      formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG 、BMP、PNG
+      maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
+      minSide: 50, // 图像分辨率：大于50×50像素，小于2000×2000像素
+      maxSide: 2000, // both bounds are exclusive (大于/小于) in the reference; documented numbers kept
+    },
+  },
+  async: 'never',
+  price: DEFAULT_PRICE,
+  localModel: 'salient-object',
+});

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+
+/** 人体分割 SegmentBody (imageseg 2019-12-30). */
+export const bodySegmentation = defineCapability({
+  serviceId: 'body-segmentation',
+  legacyIds: ['aliyun-imageseg-segment-body'],
+  tool: 'body_segmentation',
+  action: 'SegmentBody',
+  title: 'Body segmentation',
+  summary:
+    'Cuts the people (one or several, any pose, complex backgrounds, hair-level edges) out of a photo and returns Data.ImageURL: a transparent 4-channel PNG of the people, or a single-channel mask, a cropped PNG or a white-background image depending on ReturnForm. Input JPEG/PNG/BMP/WEBP up to 3 MB, smaller than 1280x1280 pixels; set Async=true to get a job id for async_job_result instead.',
+  keywords: [
+    'SegmentBody',
+    '人体分割',
+    '阿里云分割抠图',
+    'image segmentation',
+    'human segmentation',
+    'body segmentation',
+    'portrait segmentation',
+    'person cutout',
+    'background removal',
+    'remove background',
+    'portrait matting',
+    'ID photo',
+    'transparent background',
+    'foreground mask',
+    'people',
+  ],
+  input: {
+    ImageURL: z
+      .string()
+      .min(1)
+      .describe(
+        'Image to process: an http(s) URL (Alibaba itself only accepts Shanghai-region OSS URLs; other URLs are uploaded for you), a data: URL or base64. Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
+      ),
+    Async: z
+      .boolean()
+      .optional()
+      .describe(
+        'Whether to get the result asynchronously. Default false: the result is returned by this call. true: this call only submits the job and returns its RequestId; pass that RequestId as JobId to async_job_result (GetAsyncJobResult) to get the result.',
+      ),
+    ReturnForm: z
+      .enum(['mask', 'crop', 'whiteBK'])
+      .optional()
+      .describe(
+        'Form of the returned image. "mask": a single-channel black-and-white mask; "crop": a 4-channel PNG cropped to the subject (blank edges cut off); "whiteBK": the people on a white background. If omitted (or any other value), a 4-channel PNG with a transparent background is returned.',
+      ),
+  },
+  images: {
+    ImageURL: {
+      formats: ['jpeg', 'png', 'bmp', 'webp'], // 图像格式：JPEG、JPG、PNG（不支持8位、16位、64位PNG）、BMP、WEBP
+      maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
+      maxSide: 1280, // 图像分辨率：小于1280×1280像素: strictly less (小于) in the reference; documented number kept
+    },
+  },
+  async: 'optional',
+  price: DEFAULT_PRICE,
+  localModel: 'person',
+});

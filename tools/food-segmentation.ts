@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+
+/** 食品分割 SegmentFood (imageseg 2019-12-30). */
+export const foodSegmentation = defineCapability({
+  serviceId: 'food-segmentation',
+  legacyIds: ['aliyun-imageseg-segment-food'],
+  tool: 'food_segmentation',
+  action: 'SegmentFood',
+  title: 'Food segmentation',
+  summary:
+    'Pixel-level cutout of food (Chinese and Western dishes, bread, cakes...) for menus and ads; returns Data.ImageURL: a transparent 4-channel PNG, or a single-channel mask or white-background image depending on ReturnForm. Input PNG/JPEG/BMP up to 4 MB, 40x40 to 1999x1999 pixels.',
+  keywords: [
+    'SegmentFood',
+    '食品分割',
+    '阿里云分割抠图',
+    'image segmentation',
+    'food segmentation',
+    'dish cutout',
+    'menu',
+    'restaurant',
+    'food photography',
+    'background removal',
+    'transparent background',
+    'mask',
+    'matting',
+  ],
+  input: {
+    ImageURL: z
+      .string()
+      .min(1)
+      .describe(
+        'Image to process: an http(s) URL (Alibaba itself only accepts Shanghai-region OSS URLs; other URLs are uploaded for you), a data: URL or base64. Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
+      ),
+    ReturnForm: z
+      .enum(['mask', 'whiteBK'])
+      .optional()
+      .describe(
+        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
+      ),
+  },
+  images: {
+    ImageURL: {
+      formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
+      maxBytes: 4 * 1024 * 1024, // 图像大小：不超过4 MB
+      minSide: 40, // 图像分辨率：大于40×40像素，小于1999×1999像素
+      maxSide: 1999, // both bounds are exclusive (大于/小于) in the reference; documented numbers kept
+    },
+  },
+  async: 'never',
+  price: DEFAULT_PRICE,
+});

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+
+/** 商品分割 SegmentCommodity (imageseg 2019-12-30). */
+export const productBackgroundRemoval = defineCapability({
+  serviceId: 'product-background-removal',
+  legacyIds: ['aliyun-imageseg-segment-commodity'],
+  tool: 'product_background_removal',
+  action: 'SegmentCommodity',
+  title: 'Product background removal',
+  summary:
+    'Removes the background from a product photo (one or several products, complex backgrounds) and returns Data.ImageURL: a transparent 4-channel PNG cutout, or a single-channel mask or white-background image depending on ReturnForm. Input JPEG/PNG/BMP/WEBP up to 3 MB, smaller than 1280x1280 pixels.',
+  keywords: [
+    'SegmentCommodity',
+    '商品分割',
+    '阿里云分割抠图',
+    'image segmentation',
+    'product background removal',
+    'commodity segmentation',
+    'product cutout',
+    'e-commerce',
+    'background removal',
+    'remove background',
+    'cutout',
+    'matting',
+    'mask generation',
+    'foreground extraction',
+    'foreground mask',
+    'transparent background',
+    'white background',
+    'segment',
+    'commodity',
+  ],
+  input: {
+    ImageURL: z
+      .string()
+      .min(1)
+      .describe(
+        'Image to process: an http(s) URL (Alibaba itself only accepts Shanghai-region OSS URLs; other URLs are uploaded for you), a data: URL or base64. Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
+      ),
+    ReturnForm: z
+      .enum(['mask', 'whiteBK'])
+      .optional()
+      .describe(
+        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
+      ),
+  },
+  images: {
+    ImageURL: {
+      formats: ['jpeg', 'png', 'bmp', 'webp'], // 图像格式：JPEG、JPG、PNG（不支持8位、16位、64位PNG）、BMP、WEBP
+      maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
+      maxSide: 1280, // 图像分辨率：小于1280×1280像素: strictly less (小于) in the reference; documented number kept
+    },
+  },
+  async: 'never',
+  price: DEFAULT_PRICE,
+  localModel: 'salient-object',
+});
