@@ -23,7 +23,7 @@ export interface AppContext {
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel)): AppContext {
   const catalog = createCatalog(capabilities);
   const providers = createProviderRegistry(config, logger);
-  const results = createFileResultStore({ directory: config.results.directory, baseUrl: config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const pipeline = createCallPipeline({
     catalog,
     providers,

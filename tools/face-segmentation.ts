@@ -28,7 +28,7 @@ export const faceSegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL (Alibaba itself only accepts Shanghai-region OSS URLs; other URLs are uploaded for you), a data: URL or base64. Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

@@ -1,9 +1,20 @@
 import { z } from 'zod';
 import type { Capability } from './capability.js';
 
-/** The seeds' output schema: every tool answers `{ code, content, data, message, requestId }`. */
+const errorShape = z.object({
+  code: z.string().describe('INVALID_ARGUMENT, PAYMENT_REQUIRED, IMAGE_TOO_LARGE, UPSTREAM_THROTTLED, JOB_TIMEOUT, ...'),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * The seeds' output schema: every tool answers `{ code, content, data, message, requestId }`. Failed calls carry the
+ * same fields plus `error` (MCP clients validate structuredContent against this schema even when isError is set),
+ * and extra fields are allowed so an x402 PaymentRequired object fits too.
+ */
 export const toolOutputShape = {
-  code: z.string().describe('"200" on success'),
+  code: z.string().describe('"200" on success; the HTTP-equivalent status of the error otherwise'),
   content: z.string().describe('Short human-readable note about the result'),
   data: z
     .object({ Action: z.string().describe('The Alibaba imageseg Action that produced this result') })
@@ -11,9 +22,10 @@ export const toolOutputShape = {
     .describe("The Action's result data, field names as Alibaba documents them (e.g. ImageURL, Elements, JobId)"),
   message: z.string(),
   requestId: z.string().describe('Provider request id (for asynchronous Actions, also the JobId)'),
+  error: errorShape.optional().describe('Present only when the call failed'),
 };
 
-export const toolOutputSchema = z.object(toolOutputShape);
+export const toolOutputSchema = z.looseObject(toolOutputShape);
 export type ToolOutput = z.infer<typeof toolOutputSchema>;
 
 /** Arguments every paid tool takes besides the Action's own parameters. */
@@ -42,11 +54,4 @@ export function inputJsonSchemaOf(capability: Capability): Record<string, unknow
   return jsonSchemaOf(z.object(capability.input));
 }
 
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    retryable: z.boolean(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+export const errorBodySchema = z.object({ error: errorShape });

@@ -18,10 +18,11 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
 const ID_PATTERN = /^[a-f0-9]{32}\.(png|jpg|webp)$/;
 
 /**
- * Results kept on disk under `directory`, named by a random id, served at `${baseUrl}/results/<id>`.
+ * Results kept on disk under `directory`, named by a random id, served at `${baseUrl()}/results/<id>` (read at
+ * save time: the port may be known only after listening).
  * Files older than `ttlMs` are treated as gone and removed on the next save.
  */
-export function createFileResultStore(options: { directory: string; baseUrl: string; ttlMs: number }): ResultStore {
+export function createFileResultStore(options: { directory: string; baseUrl: () => string; ttlMs: number }): ResultStore {
   const { directory, baseUrl, ttlMs } = options;
   let lastSweep = 0;
 
@@ -41,7 +42,7 @@ export function createFileResultStore(options: { directory: string; baseUrl: str
       await sweepExpired(Date.now());
       const id = `${randomBytes(16).toString('hex')}.${EXTENSIONS[mimeType] ?? 'png'}`;
       await writeFile(path.join(directory, id), bytes);
-      return { id, url: `${baseUrl.replace(/\/$/, '')}/results/${id}`, mimeType };
+      return { id, url: `${baseUrl().replace(/\/$/, '')}/results/${id}`, mimeType };
     },
     async load(id) {
       if (!ID_PATTERN.test(id)) return null;

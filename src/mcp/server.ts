@@ -3,7 +3,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { Capability } from '../catalog/capability.js';
-import { inputShapeOf, toolOutputShape } from '../catalog/schemas.js';
+import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { CallPipeline } from '../call.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -49,7 +49,7 @@ async function runTool(pipeline: CallPipeline, capability: Capability, args: Rec
     const outcome = await pipeline({ tool: capability.serviceId, arguments: params, payment, onProgress: progressSender(extra), signal: signal ?? extra.signal });
     return successResult(outcome);
   } catch (error) {
-    return errorResult(toAppError(error));
+    return errorResult(toAppError(error), capability);
   }
 }
 
@@ -61,7 +61,7 @@ function registerTaskTool(server: McpServer, capability: Capability, pipeline: C
   const { name, config } = describeTool(capability, providers);
   server.experimental.tasks.registerToolTask(
     name,
-    { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputShape, execution: { taskSupport: 'optional' } },
+    { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
         const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS });
@@ -104,7 +104,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       continue;
     }
     const { name, config } = describeTool(capability, providers);
-    server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputShape }, (args, extra) =>
+    server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema }, (args, extra) =>
       runTool(pipeline, capability, args as Record<string, unknown>, extra),
     );
   }

@@ -1,6 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../call.js';
+import { randomUUID } from 'node:crypto';
 import type { AppError } from '../errors.js';
+import type { Capability } from '../catalog/capability.js';
+import type { ToolOutput } from '../catalog/schemas.js';
 
 /** Inline images above this size would swamp a model's context; the URL in structuredContent still leads to them. */
 const MAX_INLINE_IMAGE_BYTES = 1024 * 1024;
@@ -20,12 +23,22 @@ export function successResult(outcome: CallOutcome): CallToolResult {
   };
 }
 
-export function errorResult(error: AppError): CallToolResult {
+/** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
+export function errorResult(error: AppError, capability: Capability): CallToolResult {
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';
+  const requestId = typeof error.options.details?.requestId === 'string' ? error.options.details.requestId : randomUUID().toUpperCase();
+  const structured: ToolOutput = {
+    code: String(error.httpStatus),
+    content: error.code,
+    data: { Action: capability.action },
+    message: error.message,
+    requestId,
+    ...body,
+  };
   return {
     isError: true,
     content: [{ type: 'text', text: `${error.code}: ${error.message}.${next}` }],
-    structuredContent: body as unknown as Record<string, unknown>,
+    structuredContent: structured,
   };
 }

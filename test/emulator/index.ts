@@ -1,0 +1,127 @@
+/**
+ * A loopback emulator of Alibaba Cloud imageseg (2019-12-30) for tests: the real RPC protocol
+ * (ACS3-HMAC-SHA256 and RPC v1 signatures verified), the reference's parameters, error codes and
+ * response shapes, async jobs through GetAsyncJobResult, real image results computed with sharp,
+ * and temporary result URLs served by the emulator itself.
+ *
+ *   const emu = await startAlibabaEmulator();
+ *   // IMAGESEG_ENDPOINT = emu.endpoint, protocol http, keys emu.accessKeyId / emu.accessKeySecret
+ *   …
+ *   await emu.close();
+ */
+import type { AddressInfo } from 'node:net';
+import { NonceCache } from './auth.js';
+import { BlobStore } from './blobs.js';
+import { KNOWN_ERRORS } from './errors.js';
+import { JobStore } from './jobs.js';
+import { createEmulatorServer, type EmulatorState } from './server.js';
+
+export { ACTIONS, ASYNC_SUBMIT_MESSAGE, isAsyncCall, type ActionSpec, type AsyncMode, type ParamSpec } from './actions.js';
+export { KNOWN_ERRORS, HOST_ID } from './errors.js';
+export { API_VERSION } from './server.js';
+
+export interface EmulatorOptions {
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  /** ms a job spends QUEUING then PROCESSING (default 300 / 700) */
+  jobTimings?: { queuingMs: number; processingMs: number };
+  /** timeout for downloading input images (default 2000 ms, the reference's SegmentAnimal note) */
+  downloadTimeoutMs?: number;
+}
+
+export interface InjectedFault {
+  /** any Action if omitted */
+  action?: string;
+  code: string;
+  httpStatus: number;
+  message?: string;
+  /** default 1 */
+  times?: number;
+}
+
+export interface AlibabaEmulator {
+  /** "127.0.0.1:<port>" — what IMAGESEG_ENDPOINT is set to (protocol http) */
+  endpoint: string;
+  /** "http://127.0.0.1:<port>" */
+  baseUrl: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** every accepted (signature-valid) call, in arrival order */
+  calls: Array<{ action: string; params: Record<string, string>; at: number }>;
+  /** the next matching call(s) answer with this error */
+  injectFault(fault: InjectedFault): void;
+  /** drop every injected fault that has not fired yet */
+  clearFaults(): void;
+  /** the next call of that Action answers only after ms */
+  delayNext(action: string, ms: number): void;
+  /** the next async job ends PROCESS_FAILED with ErrorCode / ErrorMessage */
+  failNextJob(code?: string, message?: string): void;
+  /** serve bytes from the emulator (like a public OSS object); returns its URL */
+  hostImage(bytes: Buffer, contentType?: string): string;
+  /** ms timestamp when a job turned PROCESS_SUCCESS / PROCESS_FAILED */
+  jobCompletedAt(jobId: string): number | undefined;
+  close(): Promise<void>;
+}
+
+export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promise<AlibabaEmulator> {
+  const accessKeyId = options.accessKeyId ?? 'LTAI-emulator-key';
+  const accessKeySecret = options.accessKeySecret ?? 'emulator-secret';
+  let baseUrl = '';
+  const jobs = new JobStore(options.jobTimings ?? { queuingMs: 300, processingMs: 700 });
+  const state: EmulatorState = {
+    credentials: new Map([[accessKeyId, accessKeySecret]]),
+    calls: [],
+    faults: [],
+    delays: new Map(),
+    jobs,
+    blobs: new BlobStore(() => baseUrl),
+    nonces: new NonceCache(),
+    downloadTimeoutMs: options.downloadTimeoutMs ?? 2000,
+  };
+  const server = createEmulatorServer(state);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `127.0.0.1:${port}`;
+  baseUrl = `http://${endpoint}`;
+
+  return {
+    endpoint,
+    baseUrl,
+    accessKeyId,
+    accessKeySecret,
+    calls: state.calls,
+    injectFault(fault) {
+      state.faults.push({ ...(fault.action !== undefined ? { action: fault.action } : {}), code: fault.code, httpStatus: fault.httpStatus, ...(fault.message !== undefined ? { message: fault.message } : {}), remaining: fault.times ?? 1 });
+    },
+    clearFaults() {
+      state.faults.length = 0;
+    },
+    delayNext(action, ms) {
+      const queue = state.delays.get(action) ?? [];
+      queue.push(ms);
+      state.delays.set(action, queue);
+    },
+    failNextJob(code = 'InternalError.Algo', message = KNOWN_ERRORS['InternalError.Algo']!.message) {
+      jobs.failNext(code, message);
+    },
+    hostImage(bytes, contentType) {
+      return state.blobs.putHosted(bytes, contentType);
+    },
+    jobCompletedAt(jobId) {
+      return jobs.completedAt(jobId);
+    },
+    async close() {
+      jobs.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { createAppContext, type AppContext } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import { serveHttp } from '../../src/http/serve.js';
+import type { AlibabaEmulator } from '../emulator/index.js';
+
+export interface TestServer {
+  url: string;
+  context: AppContext;
+  close(): Promise<void>;
+}
+
+/** Environment that points the real SDK at the loopback emulator. */
+export function emulatorEnvironment(emulator: AlibabaEmulator): Record<string, string> {
+  return {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
+    IMAGESEG_ENDPOINT: emulator.endpoint,
+    IMAGESEG_PROTOCOL: 'http',
+    IMAGESEG_PASSTHROUGH_HOSTS: '127.0.0.1',
+    IMAGESEG_ALLOW_PRIVATE_URLS: '1',
+    PAYMENTS: 'off',
+  };
+}
+
+/** The real HTTP server in-process on an ephemeral port, with its own data directory. */
+export async function startTestServer(environment: Record<string, string>, options: { jobPollingMs?: number } = {}): Promise<TestServer> {
+  const dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-test-'));
+  const base = loadConfig({ DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), LOG_LEVEL: 'silent', ...environment }, { transport: 'http', port: 0 });
+  const config = options.jobPollingMs ? { ...base, polling: { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
+  // The port is known only after listening; results links use the bound address.
+  const context = createAppContext(config, createLogger('silent'));
+  const server: Server = await serveHttp(context);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  Object.assign(context.config, { publicBaseUrl: url });
+  return {
+    url,
+    context,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          rmSync(dataDirectory, { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
