@@ -3,42 +3,44 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 
 /** Address ranges a user-supplied URL must never reach: loopback, private, link-local, CGNAT, multicast, metadata. */
-const blocked = new BlockList();
+// Two lists: a single BlockList holding IPv6 rules also matches IPv4 addresses through their mapped form.
+const blockedV4 = new BlockList();
+const blockedV6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(network, prefix, 'ipv4');
+] as const) blockedV4.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
-  ['fe80::', 10], ['ff00::', 8],
-] as const) blocked.addSubnet(network, prefix, 'ipv6');
+  // ::ffff:0:0/96 (IPv4-mapped), 64:ff9b::/96 (NAT64) and 2002::/16 (6to4) embed IPv4 addresses; refusing them
+  // whole is simpler and safer than unpacking every form.
+  ['::', 128], ['::1', 128], ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
+  ['2001::', 32], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) blockedV6.addSubnet(network, prefix, 'ipv6');
 
+/** True only for a literal IP address on the public internet. */
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return isPublicAddress(mapped[1]);
-    return !blocked.check(address, 'ipv6');
-  }
-  return !blocked.check(address, 'ipv4');
+  const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = isIP(bare);
+  if (family === 4) return !blockedV4.check(bare, 'ipv4');
+  if (family === 6) return !blockedV6.check(bare, 'ipv6');
+  return false;
+}
+
+export function addressRefusal(address: string): Error {
+  return Object.assign(new Error(`refusing to fetch from non-public address ${address}`), { code: 'ADDRESS_REFUSED' });
 }
 
 /**
  * A DNS lookup for http.request that refuses non-public answers, so the address that is checked is the
- * address that is connected to (no DNS rebinding between check and connect).
+ * address that is connected to (no DNS rebinding between check and connect). Node skips `lookup` for IP
+ * literals, so callers check those with isPublicAddress first.
  */
 export function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: false }, (error, address, family) => {
       if (error) return callback(error, '', 0);
-      if (!allowPrivate && !isPublicAddress(address as string)) {
-        const refusal = Object.assign(new Error(`refusing to fetch from non-public address ${address as string}`), {
-          code: 'ADDRESS_REFUSED',
-        });
-        return callback(refusal, '', 0);
-      }
+      if (!allowPrivate && !isPublicAddress(address as string)) return callback(addressRefusal(address as string), '', 0);
       callback(null, address as string, family as number);
     });
   };

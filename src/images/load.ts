@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
-import { guardedLookup } from './address-guard.js';
+import { addressRefusal, guardedLookup, isPublicAddress } from './address-guard.js';
+import { isIP } from 'node:net';
 
 export interface LoadedImage {
   bytes: Buffer;
@@ -61,26 +62,45 @@ export function classifyImageSource(field: string, value: string): ImageSource {
   });
 }
 
-function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number): Promise<Buffer> {
+function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const client = url.protocol === 'https:' ? https : http;
     const unreachable = (reason: string, cause?: unknown) =>
       new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${url.href}: ${reason}`, {
         details: { field, url: url.href },
         cause,
       });
-    const request = client.get(url, { lookup: guardedLookup(options.allowPrivateUrls), timeout: options.timeoutMs }, (response) => {
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    if (!options.allowPrivateUrls && isIP(hostname) && !isPublicAddress(hostname)) {
+      return reject(unreachable('private or loopback addresses are refused', addressRefusal(hostname)));
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.get(url, { lookup: guardedLookup(options.allowPrivateUrls), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
+        clearTimeout(overall);
         if (redirectsLeft <= 0) return reject(unreachable('too many redirects'));
-        const next = new URL(response.headers.location, url);
+        let next: URL;
+        try {
+          next = new URL(response.headers.location, url);
+        } catch {
+          return reject(unreachable('redirect to an invalid URL'));
+        }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') return reject(unreachable(`redirect to ${next.protocol} refused`));
-        return fetchBytes(next, field, maxBytes, options, redirectsLeft - 1).then(resolve, reject);
+        return fetchBytes(next, field, maxBytes, options, redirectsLeft - 1, deadline).then(resolve, reject);
       }
       if (status !== 200) {
         response.resume();
+        clearTimeout(overall);
         return reject(unreachable(`HTTP ${status}`));
+      }
+      const declared = Number(response.headers['content-length'] ?? 0);
+      if (declared > maxBytes) {
+        request.destroy();
+        clearTimeout(overall);
+        return reject(tooLarge(field, maxBytes, url));
       }
       const chunks: Buffer[] = [];
       let received = 0;
@@ -88,21 +108,30 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
         received += chunk.length;
         if (received > maxBytes) {
           request.destroy();
-          reject(new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${url.href}`, {
-            details: { field, limitBytes: maxBytes },
-          }));
+          clearTimeout(overall);
+          reject(tooLarge(field, maxBytes, url));
           return;
         }
         chunks.push(chunk);
       });
-      response.on('end', () => resolve(Buffer.concat(chunks)));
+      response.on('end', () => {
+        clearTimeout(overall);
+        resolve(Buffer.concat(chunks));
+      });
       response.on('error', (error) => reject(unreachable(error.message, error)));
     });
+    // An idle timeout alone lets a server trickle one byte at a time forever; this bounds the whole exchange.
+    const overall = setTimeout(() => request.destroy(new Error(`no complete answer within ${options.timeoutMs} ms`)), remaining);
     request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(overall);
       reject(unreachable(error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message, error));
     });
   });
+}
+
+function tooLarge(field: string, maxBytes: number, url: URL): AppError {
+  return new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${url.href}`, { details: { field, limitBytes: maxBytes } });
 }
 
 async function readAllowedFile(field: string, filePath: string, fileRoots: readonly string[]): Promise<Buffer> {
@@ -124,7 +153,7 @@ async function readAllowedFile(field: string, filePath: string, fileRoots: reado
 async function readSource(field: string, source: ImageSource, limits: ImageLimits, options: ImageLoadOptions) {
   switch (source.kind) {
     case 'url':
-      return fetchBytes(source.url, field, limits.maxBytes, options, options.maxRedirects);
+      return fetchBytes(source.url, field, limits.maxBytes, options, options.maxRedirects, Date.now() + options.timeoutMs);
     case 'inline':
       return source.bytes;
     case 'file':
