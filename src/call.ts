@@ -3,17 +3,22 @@ import { AppError, toAppError } from './errors.js';
 import type { Catalog } from './catalog/lookup.js';
 import type { Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
+import { findResultImages } from './images/result-fields.js';
 import type { PaymentCredentials, PaymentGate } from './payments/index.js';
 import type { Progress, ProviderResult, ResultImage } from './providers/provider.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
 import type { ResultStore } from './images/result-store.js';
+import { checkDeliveryOptions, deliverResults, type Transport } from './images/deliver.js';
+import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
 
 export interface CallRequest {
   /** serviceId, legacy id, tool name or Action. */
   tool: string;
   arguments: unknown;
+  /** Decides the default delivery: inline images over MCP, links over REST and the CLI. */
+  transport: Transport;
   payment?: PaymentCredentials;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
@@ -22,7 +27,10 @@ export interface CallRequest {
 export interface CallOutcome {
   capability: Capability;
   output: ToolOutput;
+  /** Result images whose bytes are at hand. */
   images: ResultImage[];
+  /** The ones the adapter should embed (MCP image content). */
+  inline: ResultImage[];
   receipt?: unknown;
 }
 
@@ -74,12 +82,13 @@ async function loadImages(capability: Capability, params: Record<string, unknown
   return loaded;
 }
 
-function toOutput(capability: Capability, result: ProviderResult): ToolOutput {
-  const imageCount = result.images?.length ?? 0;
+function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[]): ToolOutput {
+  const imageCount = findResultImages(data).length;
+  const summary = imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : `${capability.title}: done`;
   return {
     code: '200',
-    content: imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : `${capability.title}: done`,
-    data: { Action: capability.action, ...result.data },
+    content: [summary, ...notes].join('; '),
+    data: { Action: capability.action, ...data },
     message: 'success',
     requestId: result.requestId,
   };
@@ -94,7 +103,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
   return async (request) => {
     const startedAt = performance.now();
     const capability = resolveCapability(catalog, request.tool);
-    const params = validateArguments(capability, request.arguments);
+    const { params, options } = splitOutputOptions(validateArguments(capability, request.arguments));
+    checkDeliveryOptions(options, dependencies.images);
     const provider = providers.select(capability);
     const reservation = await payments.reserve(capability, request.payment ?? {});
     try {
@@ -107,9 +117,18 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         onProgress: request.onProgress,
         signal: request.signal,
       });
+      const delivered = await deliverResults(result, options, {
+        transport: request.transport,
+        results,
+        fetchOptions: dependencies.images,
+        fileRoots: dependencies.images.fileRoots,
+        inputFile: Object.keys(capability.images).map((field) => images[field]?.sourcePath).find(Boolean),
+        serviceId: capability.serviceId,
+      });
       const { receipt } = await reservation.commit();
       logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
-      return { capability, output: toOutput(capability, result), images: result.images ?? [], receipt };
+      const output = toOutput(capability, result, delivered.data, delivered.notes);
+      return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
       await reservation.release();
       const appError = toAppError(error);

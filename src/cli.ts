@@ -84,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       const outcome = await context.pipeline({
         tool,
         arguments: args,
+        transport: 'cli',
         onProgress: (progress) => process.stderr.write(`… ${progress.message ?? progress.progress}\n`),
       });
       process.stdout.write(`${JSON.stringify(outcome.output, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Capability } from './capability.js';
+import { outputShape } from '../images/output-options.js';
 
 const errorShape = z.object({
   code: z.string().describe('INVALID_ARGUMENT, PAYMENT_REQUIRED, IMAGE_TOO_LARGE, UPSTREAM_THROTTLED, JOB_TIMEOUT, ...'),
@@ -36,13 +37,20 @@ export const paymentShape = {
     .describe('Payment token from POST /api/payments (or minted by the operator); omit to receive payment instructions'),
 };
 
+/** The Action's parameters plus our output options, for capabilities that take (and so return) images. */
+export function argumentShapeOf(capability: Capability): z.ZodRawShape {
+  return Object.keys(capability.images).length > 0 ? { ...capability.input, ...outputShape } : capability.input;
+}
+
+/** What an MCP client sends: the arguments, plus paymentToken for paid tools. */
 export function inputShapeOf(capability: Capability): z.ZodRawShape {
-  return capability.price ? { ...capability.input, ...paymentShape } : capability.input;
+  const shape = argumentShapeOf(capability);
+  return capability.price ? { ...shape, ...paymentShape } : shape;
 }
 
 /** Strict: an unknown parameter name is a mistake worth reporting (Alibaba names are case-sensitive). */
 export function inputSchemaOf(capability: Capability) {
-  return z.object(capability.input).strict();
+  return z.object(argumentShapeOf(capability)).strict();
 }
 
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
@@ -51,7 +59,7 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 export function inputJsonSchemaOf(capability: Capability): Record<string, unknown> {
-  return jsonSchemaOf(z.object(capability.input));
+  return jsonSchemaOf(z.object(argumentShapeOf(capability)));
 }
 
 export const errorBodySchema = z.object({ error: errorShape });

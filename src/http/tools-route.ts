@@ -21,6 +21,7 @@ export function mountTools(app: Express, context: AppContext): void {
       const outcome = await context.pipeline({
         tool: request.params.id,
         arguments: request.body ?? {},
+        transport: 'rest',
         payment: paymentFrom(request),
         signal: controller.signal,
       });

@@ -17,6 +17,8 @@ export interface LoadedImage {
   height: number;
   /** The http(s) URL the image came from, when it came from one. */
   sourceUrl?: string;
+  /** The local file the image came from (stdio), when it came from one. */
+  sourcePath?: string;
 }
 
 export interface ImageLoadOptions {
@@ -130,6 +132,11 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
   });
 }
 
+/** Fetches an http(s) URL under the same guard, redirect and size rules as user inputs (used for result images too). */
+export function fetchImageBytes(url: string, field: string, maxBytes: number, options: ImageLoadOptions): Promise<Buffer> {
+  return fetchBytes(new URL(url), field, maxBytes, options, options.maxRedirects, Date.now() + options.timeoutMs);
+}
+
 function tooLarge(field: string, maxBytes: number, url: URL): AppError {
   return new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${url.href}`, { details: { field, limitBytes: maxBytes } });
 }
@@ -153,7 +160,7 @@ async function readAllowedFile(field: string, filePath: string, fileRoots: reado
 async function readSource(field: string, source: ImageSource, limits: ImageLimits, options: ImageLoadOptions) {
   switch (source.kind) {
     case 'url':
-      return fetchBytes(source.url, field, limits.maxBytes, options, options.maxRedirects, Date.now() + options.timeoutMs);
+      return fetchImageBytes(source.url.href, field, limits.maxBytes, options);
     case 'inline':
       return source.bytes;
     case 'file':
@@ -203,6 +210,7 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     width,
     height,
     ...(source.kind === 'url' ? { sourceUrl: source.url.href } : {}),
+    ...(source.kind === 'file' ? { sourcePath: source.path } : {}),
   };
 }
 

@@ -46,7 +46,7 @@ function progressSender(extra: Extra): ((progress: Progress) => void) | undefine
 async function runTool(pipeline: CallPipeline, capability: Capability, args: Record<string, unknown>, extra: Extra, signal?: AbortSignal): Promise<CallToolResult> {
   const { params, payment } = splitPayment(args, extra);
   try {
-    const outcome = await pipeline({ tool: capability.serviceId, arguments: params, payment, onProgress: progressSender(extra), signal: signal ?? extra.signal });
+    const outcome = await pipeline({ tool: capability.serviceId, arguments: params, transport: 'mcp', payment, onProgress: progressSender(extra), signal: signal ?? extra.signal });
     return successResult(outcome);
   } catch (error) {
     return errorResult(toAppError(error), capability);

@@ -5,16 +5,13 @@ import type { AppError } from '../errors.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 
-/** Inline images above this size would swamp a model's context; the URL in structuredContent still leads to them. */
-const MAX_INLINE_IMAGE_BYTES = 1024 * 1024;
-
 export function successResult(outcome: CallOutcome): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
+  for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
   for (const image of outcome.images) {
-    if (image.bytes.length <= MAX_INLINE_IMAGE_BYTES) {
-      content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+    if (/^https?:/.test(image.url)) {
+      content.push({ type: 'resource_link', uri: image.url, name: image.field, mimeType: image.mimeType, description: `${outcome.capability.title} result` });
     }
-    content.push({ type: 'resource_link', uri: image.url, name: image.field, mimeType: image.mimeType, description: `${outcome.capability.title} result` });
   }
   return {
     content,

@@ -1,0 +1,136 @@
+import { writeFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { AppError } from '../errors.js';
+import type { ProviderResult, ResultImage } from '../providers/provider.js';
+import type { ResultStore } from './result-store.js';
+import { fetchImageBytes, type ImageLoadOptions } from './load.js';
+import { transformResult } from './transform.js';
+import { findResultImages, replaceAt } from './result-fields.js';
+import { wantsTransform, type DeliveryMode, type OutputOptions } from './output-options.js';
+
+/** MCP clients hand inline images to a model; past this they belong behind a link. */
+export const MAX_INLINE_BYTES = 2 * 1024 * 1024;
+const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+
+export type Transport = 'mcp' | 'rest' | 'cli';
+
+export interface DeliveryContext {
+  transport: Transport;
+  results: ResultStore;
+  fetchOptions: ImageLoadOptions;
+  /** Non-empty only over stdio, where writing files for the user makes sense. */
+  fileRoots: readonly string[];
+  /** The local file the first image input came from, if any (default place for deliver="file"). */
+  inputFile?: string;
+  serviceId: string;
+}
+
+export interface Delivered {
+  data: Record<string, unknown>;
+  /** Result images whose bytes we hold: adapters may embed these. */
+  images: ResultImage[];
+  /** Images the adapter should embed (MCP image content). */
+  inline: ResultImage[];
+  notes: string[];
+}
+
+export function checkDeliveryOptions(options: OutputOptions, context: Pick<DeliveryContext, 'fileRoots'>): void {
+  if (options.deliver === 'file' && context.fileRoots.length === 0) {
+    throw new AppError('INVALID_ARGUMENT', 'deliver="file" is available over stdio only; use "stored" or "inline" over HTTP', { details: { fields: ['deliver'] } });
+  }
+  if (options.outputPath && options.deliver !== 'file') {
+    throw new AppError('INVALID_ARGUMENT', 'outputPath needs deliver="file"', { details: { fields: ['outputPath'] } });
+  }
+}
+
+async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: string; width: number; height: number }> {
+  const metadata = await sharp(bytes).metadata().catch(() => undefined);
+  if (!metadata?.width || !metadata.height || !metadata.format) {
+    throw new AppError('UPSTREAM_ERROR', `The provider's result at ${url} is not a readable image`, { retryable: true, details: { url } });
+  }
+  const mimeType = metadata.format === 'jpeg' ? 'image/jpeg' : `image/${metadata.format}`;
+  return { mimeType, width: metadata.width, height: metadata.height };
+}
+
+async function insideRoots(file: string, roots: readonly string[]): Promise<boolean> {
+  const directory = await realpath(path.dirname(file)).catch(() => undefined);
+  if (!directory) return false;
+  const resolvedRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => path.resolve(root))));
+  return resolvedRoots.some((root) => directory === root || directory.startsWith(root + path.sep));
+}
+
+async function outputFile(context: DeliveryContext, options: OutputOptions, image: ResultImage, index: number, requestId: string): Promise<string> {
+  const extension = EXTENSIONS[image.mimeType] ?? 'png';
+  const suffix = index === 0 ? '' : `-${index + 1}`;
+  let file: string;
+  if (options.outputPath) {
+    const parsed = path.parse(path.resolve(options.outputPath));
+    file = path.join(parsed.dir, `${parsed.name}${suffix}${parsed.ext || `.${extension}`}`);
+  } else if (context.inputFile) {
+    const parsed = path.parse(path.resolve(context.inputFile));
+    file = path.join(parsed.dir, `${parsed.name}.${context.serviceId}${suffix}.${extension}`);
+  } else {
+    file = path.resolve(`${context.serviceId}-${requestId.slice(0, 8).toLowerCase()}${suffix}.${extension}`);
+  }
+  if (!(await insideRoots(file, context.fileRoots))) {
+    throw new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS)`, { details: { fields: ['outputPath'] } });
+  }
+  return file;
+}
+
+/**
+ * Step 6 of the pipeline: fetch and check result images when the delivery needs their bytes, rework them with
+ * sharp if asked, then hand them over as links, stored links, inline images or files.
+ */
+export async function deliverResults(result: ProviderResult, options: OutputOptions, context: DeliveryContext): Promise<Delivered> {
+  const explicit = options.deliver;
+  const mode: DeliveryMode = explicit ?? (context.transport === 'mcp' ? 'inline' : 'url');
+  const transform = wantsTransform(options);
+  const refs = findResultImages(result.data);
+  const held = new Map((result.images ?? []).map((image) => [image.field, image]));
+  const needBytes = mode !== 'url' || transform;
+  let data = result.data;
+  const images: ResultImage[] = [];
+  const inline: ResultImage[] = [];
+  const notes: string[] = [];
+
+  for (const [index, ref] of refs.entries()) {
+    let image = held.get(ref.path);
+    if (!image && !needBytes) continue;
+    if (!image) {
+      const bytes = await fetchImageBytes(ref.url, ref.path, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
+        throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${ref.path}: ${(error as Error).message}`, { retryable: true, details: { url: ref.url }, cause: error });
+      });
+      const { mimeType } = await verifiedImage(bytes, ref.url);
+      image = { field: ref.path, url: ref.url, mimeType, bytes };
+    }
+    if (transform) {
+      const transformed = await transformResult(image.bytes, options);
+      const stored = await context.results.save(transformed.bytes, transformed.mimeType);
+      image = { field: ref.path, url: stored.url, mimeType: transformed.mimeType, bytes: transformed.bytes };
+    }
+    if (mode === 'stored' && !held.has(ref.path) && !transform) {
+      const stored = await context.results.save(image.bytes, image.mimeType);
+      image = { ...image, url: stored.url };
+    }
+    if (mode === 'file') {
+      const file = await outputFile(context, options, image, index, result.requestId);
+      await writeFile(file, image.bytes);
+      image = { ...image, url: file };
+    }
+    if (mode === 'inline') {
+      if (image.bytes.length <= MAX_INLINE_BYTES) {
+        inline.push(image);
+        if (context.transport === 'rest') image = { ...image, url: `data:${image.mimeType};base64,${image.bytes.toString('base64')}` };
+      } else if (explicit) {
+        if (!held.has(ref.path) && !transform) image = { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
+        notes.push(`${ref.path} is ${Math.round(image.bytes.length / 1024)} KB, over the ${MAX_INLINE_BYTES / 1024 / 1024} MB inline cap: delivered as a stored link`);
+      }
+    }
+    data = replaceAt(data, ref.path, image.url);
+    images.push(image);
+  }
+  return { data, images, inline, notes };
+}
