@@ -34,6 +34,8 @@ const MIME_TYPES: Record<ImageFormat, string> = {
   jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff',
 };
 const MB = 1024 * 1024;
+/** The largest image any Action accepts is 10000 x 10000. */
+const MAX_PIXELS = 10_000 * 10_000;
 
 export function describeBytes(bytes: number): string {
   return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
@@ -190,7 +192,7 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     width = bytes.readInt32LE(18);
     height = Math.abs(bytes.readInt32LE(22));
   } else {
-    const metadata = await sharp(bytes, { limitInputPixels: 100_000_000 }).metadata().catch((error: Error) => {
+    const metadata = await sharp(bytes, { limitInputPixels: false }).metadata().catch((error: Error) => {
       throw new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
     });
     const detected = SHARP_FORMATS[metadata.format ?? ''];
@@ -203,6 +205,7 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     height = rotated ? metadata.width : metadata.height;
   }
   checkAgainstLimits(field, action, { format, width, height }, limits);
+  if (format !== 'bmp') await checkDecodes(field, bytes, limits);
   return {
     bytes,
     format,
@@ -212,6 +215,21 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     ...(source.kind === 'url' ? { sourceUrl: source.url.href } : {}),
     ...(source.kind === 'file' ? { sourcePath: source.path } : {}),
   };
+}
+
+/**
+ * Headers can lie: a truncated or corrupt body only shows when the pixels are decoded. Decoding into a tiny
+ * thumbnail streams through the image with bounded memory; the pixel cap refuses decompression bombs.
+ */
+async function checkDecodes(field: string, bytes: Buffer, limits: ImageLimits): Promise<void> {
+  const maxPixels = Math.min(limits.maxSide ? limits.maxSide * limits.maxSide : MAX_PIXELS, MAX_PIXELS);
+  await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels, sequentialRead: true })
+    .resize(32, 32, { fit: 'inside' })
+    .raw()
+    .toBuffer()
+    .catch((error: Error) => {
+      throw new AppError('IMAGE_INVALID', `${field}: the image does not decode (${error.message})`, { details: { field }, cause: error });
+    });
 }
 
 function checkAgainstLimits(field: string, action: string, image: { format: ImageFormat; width: number; height: number }, limits: ImageLimits): void {
