@@ -13,12 +13,7 @@ export function describeCapability(capability: Capability, runsHere: boolean): s
   lines.push(`Price: ${priceLabel(capability)}.`);
   if (capability.async === 'always') lines.push('Asynchronous on Alibaba: the call waits for the job (with progress) or runs as an MCP task.');
   if (capability.async === 'optional') lines.push('Set Async=true for large images: the call then waits for the Alibaba job (with progress) or runs as an MCP task.');
-  lines.push(
-    runsHere
-      ? capability.localModel
-        ? `Available now (embedded model "${capability.localModel}" or Alibaba Cloud).`
-        : 'Available now (Alibaba Cloud).'
-      : 'Needs Alibaba Cloud credentials on this server (no embedded model serves it).',
-  );
+  lines.push(runsHere ? 'Available on this server.' : 'Not available on this server until Alibaba Cloud credentials are set.');
+  if (capability.localModel) lines.push(`Without Alibaba credentials it runs on the embedded "${capability.localModel}" model.`);
   return lines.join(' ');
 }

@@ -1,6 +1,6 @@
 import { writeFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ProviderResult, ResultImage } from '../providers/provider.js';
 import type { ResultStore } from './result-store.js';
@@ -46,6 +46,7 @@ export function checkDeliveryOptions(options: OutputOptions, context: Pick<Deliv
 }
 
 async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: string; width: number; height: number }> {
+  const sharp = await loadSharp();
   const metadata = await sharp(bytes).metadata().catch(() => undefined);
   if (!metadata?.width || !metadata.height || !metadata.format) {
     throw new AppError('UPSTREAM_ERROR', `The provider's result at ${url} is not a readable image`, { retryable: true, details: { url } });

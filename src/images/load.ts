@@ -3,7 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
 import { addressRefusal, guardedLookup, isPublicAddress } from './address-guard.js';
@@ -177,6 +177,7 @@ function isBmp(bytes: Buffer): boolean {
 
 /** Fetches or decodes one image argument and checks it against the Action's limits before any money is spent. */
 export async function loadImage(field: string, value: string, limits: ImageLimits, action: string, options: ImageLoadOptions): Promise<LoadedImage> {
+  const sharp = await loadSharp();
   const source = classifyImageSource(field, value);
   const bytes = await readSource(field, source, limits, options);
   if (bytes.length > limits.maxBytes) {
@@ -222,6 +223,7 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
  * thumbnail streams through the image with bounded memory; the pixel cap refuses decompression bombs.
  */
 async function checkDecodes(field: string, bytes: Buffer, limits: ImageLimits): Promise<void> {
+  const sharp = await loadSharp();
   const maxPixels = Math.min(limits.maxSide ? limits.maxSide * limits.maxSide : MAX_PIXELS, MAX_PIXELS);
   await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels, sequentialRead: true })
     .resize(32, 32, { fit: 'inside' })

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import type { OutputOptions } from './output-options.js';
 
 const COLOURS: Record<string, string> = { white: '#ffffff', black: '#000000' };
@@ -14,6 +14,7 @@ export interface TransformedImage {
 
 /** Crop to subject, fit to a target size, put a background behind, re-encode: in that order. */
 export async function transformResult(bytes: Buffer, options: OutputOptions): Promise<TransformedImage> {
+  const sharp = await loadSharp();
   const background = options.background && options.background !== 'transparent' ? COLOURS[options.background] ?? options.background : undefined;
   const format = options.format ?? 'png';
   let image = sharp(bytes).rotate();

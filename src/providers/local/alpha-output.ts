@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../../images/sharp.js';
 import type { DecodedImage, GreyImage } from './image-io.js';
 
 /**
@@ -31,6 +31,7 @@ export function parseReturnForm(value: unknown): ReturnForm {
 
 /** A single-channel greyscale PNG; `toColourspace('b-w')` keeps sharp from writing it as RGB. */
 export async function encodeMask(mask: GreyImage): Promise<EncodedImage> {
+  const sharp = await loadSharp();
   const bytes = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
     .toColourspace('b-w')
     .png()
@@ -72,6 +73,7 @@ function rgbaOf(image: DecodedImage, mask: GreyImage): Buffer {
 
 /** Renders the cutout of `image` by `mask` (same size) in the requested form. */
 export async function renderCutout(image: DecodedImage, mask: GreyImage, form: ReturnForm): Promise<EncodedImage> {
+  const sharp = await loadSharp();
   if (mask.width !== image.width || mask.height !== image.height) throw new RangeError('mask and image sizes differ');
   const { width, height } = image;
   switch (form) {

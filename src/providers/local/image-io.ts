@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../../images/sharp.js';
 import { AppError } from '../../errors.js';
 import { BmpError, decodeBmp, isBmp } from './bmp.js';
 
@@ -24,6 +24,7 @@ export const MAX_INPUT_PIXELS = 100_000_000;
 
 /** Decodes any format the loader accepts (sharp's formats plus BMP) to RGB + optional alpha. */
 export async function decodeImage(bytes: Buffer, field: string): Promise<DecodedImage> {
+  const sharp = await loadSharp();
   let rgba: { data: Buffer; width: number; height: number };
   try {
     if (isBmp(bytes)) {
@@ -74,6 +75,7 @@ export function flattenOnWhite(image: DecodedImage): Buffer {
 
 /** Bilinear stretch of packed RGB to exactly width x height (no letterbox). */
 export async function resizeRgb(rgb: Buffer, from: { width: number; height: number }, width: number, height: number): Promise<Buffer> {
+  const sharp = await loadSharp();
   if (from.width === width && from.height === height) return rgb;
   const { data, info } = await sharp(rgb, { raw: { width: from.width, height: from.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
@@ -85,6 +87,7 @@ export async function resizeRgb(rgb: Buffer, from: { width: number; height: numb
 
 /** Resizes a single-channel image; `extractChannel(0)` keeps sharp from widening it to 3 channels. */
 export async function resizeGrey(image: GreyImage, width: number, height: number): Promise<GreyImage> {
+  const sharp = await loadSharp();
   if (image.width === width && image.height === height) return image;
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
