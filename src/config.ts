@@ -11,7 +11,8 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_ENDPOINT', 'imageseg endpoint host[:port] (default imageseg.cn-shanghai.aliyuncs.com)'],
   ['IMAGESEG_PROTOCOL', 'https (default) or http'],
   ['IMAGESEG_PROVIDER', 'auto (default: alibaba with credentials, else local), alibaba or local'],
-  ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com)'],
+  ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
+  ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
   ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from (default the working directory)'],
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
@@ -32,6 +33,7 @@ const environmentSchema = z.object({
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
   IMAGESEG_ENDPOINT: z.string().min(1).default('imageseg.cn-shanghai.aliyuncs.com'),
   IMAGESEG_PROTOCOL: z.enum(['https', 'http']).default('https'),
+  IMAGESEG_OPENPLATFORM_ENDPOINT: z.string().min(1).default('openplatform.aliyuncs.com'),
   IMAGESEG_PROVIDER: z.enum(['auto', 'alibaba', 'local']).default('auto'),
   IMAGESEG_PASSTHROUGH_HOSTS: list('*.oss-cn-shanghai.aliyuncs.com'),
   IMAGESEG_ALLOW_PRIVATE_URLS: flag,
@@ -55,7 +57,9 @@ export interface Config {
   transport: Transport;
   http: { host: string; port: number };
   provider: 'alibaba' | 'local';
-  alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http' };
+  /** `openPlatformEndpoint` answers AuthorizeFileUpload (the SDK's Advance uploads), with the same protocol and keys. */
+  alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http'; openPlatformEndpoint: string };
+  /** Host patterns (`*.` wildcards, optional `:port`) whose image URLs go to Alibaba unchanged. */
   passthroughHosts: string[];
   images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number };
   jobDeadlineMs: number;
@@ -98,6 +102,7 @@ export function loadConfig(
       accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
       endpoint: env.IMAGESEG_ENDPOINT,
       protocol: env.IMAGESEG_PROTOCOL,
+      openPlatformEndpoint: env.IMAGESEG_OPENPLATFORM_ENDPOINT,
     },
     passthroughHosts: env.IMAGESEG_PASSTHROUGH_HOSTS,
     images: {

@@ -33,7 +33,7 @@ export const faceParsing = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG or PNG; at most 4 MB; larger than 100x100 and smaller than 2048x2048 pixels; aspect ratio (width/height) between 0.5 and 2. It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG or PNG; at most 4 MB; larger than 100x100 and smaller than 2048x2048 pixels; aspect ratio (width/height) between 0.5 and 2. It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side. A URL must not contain Chinese characters.',
       ),
   },
   images: {

@@ -30,7 +30,7 @@ export const foodSegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
       ),
     ReturnForm: z
       .enum(['mask', 'whiteBK'])

@@ -29,7 +29,7 @@ export const hdBodySegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG, BMP or PNG (transparent PNG accepted); at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG (transparent PNG accepted); at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

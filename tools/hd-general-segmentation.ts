@@ -30,7 +30,7 @@ export const hdGeneralSegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG, JPEG/JPG or BMP; at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

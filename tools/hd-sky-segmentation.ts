@@ -28,7 +28,7 @@ export const hdSkySegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image whose sky is segmented: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG or JPEG/JPG; at most 9.5 MB; larger than 50x50 and smaller than 5000x5000 pixels. A URL must not contain Chinese characters.',
+        'Image whose sky is segmented: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG or JPEG/JPG; at most 9.5 MB; larger than 50x50 and smaller than 5000x5000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

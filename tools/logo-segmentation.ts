@@ -29,7 +29,7 @@ export const logoSegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

@@ -29,13 +29,13 @@ export const maskRefinement = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Original image whose mask is refined: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
+        'Original image whose mask is refined: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
       ),
     MaskImageURL: z
       .string()
       .min(1)
       .describe(
-        'Rough mask image matching ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
+        'Rough mask image matching ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

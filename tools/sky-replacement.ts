@@ -29,13 +29,13 @@ export const skyReplacement = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Target image whose sky is replaced: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
+        'Target image whose sky is replaced: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
       ),
     ReplaceImageURL: z
       .string()
       .min(1)
       .describe(
-        'Reference image whose sky is copied into ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
+        'Reference image whose sky is copied into ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

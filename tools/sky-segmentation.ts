@@ -27,7 +27,7 @@ export const skySegmentation = defineCapability({
       .string()
       .min(1)
       .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an http(s) URL that Alibaba can fetch, ideally Shanghai-region OSS). Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
+        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
       ),
   },
   images: {

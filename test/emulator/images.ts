@@ -61,7 +61,14 @@ export function contentTypeOf(format: ImageFormat | null): string {
  * non-ASCII characters (URL地址中不能包含中文字符) are IllegalUrlParameter, any transport failure,
  * timeout or non-2xx status is InvalidImage.Download, a body above the limit is InvalidParameter.TooLarge.
  */
-export async function downloadImage(url: string, paramName: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+export async function downloadImage(
+  url: string,
+  paramName: string,
+  maxBytes: number,
+  timeoutMs: number,
+  /** where to fetch a URL that only exists in a test (e.g. an OSS emulator's bucket host); undefined: the URL itself */
+  route: (url: URL) => string | undefined = () => undefined,
+): Promise<Buffer> {
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(url)) {
     throw aliError('IllegalUrlParameter', `${paramName} must not contain non-ASCII characters.`);
@@ -77,7 +84,7 @@ export async function downloadImage(url: string, paramName: string, maxBytes: nu
   }
   let response: Response;
   try {
-    response = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    response = await fetch(route(parsed) ?? parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   } catch (err) {
     const reason = err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : String((err as Error)?.message ?? err);
     throw aliError('InvalidImage.Download', `${paramName}: ${url} (${reason})`);

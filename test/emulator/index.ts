@@ -19,6 +19,10 @@ import { createEmulatorServer, type EmulatorState } from './server.js';
 export { ACTIONS, ASYNC_SUBMIT_MESSAGE, isAsyncCall, type ActionSpec, type AsyncMode, type ParamSpec } from './actions.js';
 export { KNOWN_ERRORS, HOST_ID } from './errors.js';
 export { API_VERSION } from './server.js';
+// The upload side of the SDK's `*Advance` methods: AuthorizeFileUpload and the OSS bucket it grants.
+export { startOpenPlatformEmulator, OPEN_PLATFORM_VERSION, type OpenPlatformEmulator, type OpenPlatformEmulatorOptions } from './openplatform.js';
+export { startOssEmulator, type OssEmulator, type OssEmulatorOptions, type OssFault, type OssUpload, type OssUploadGrant } from './oss.js';
+export { createSelfSignedCertificate, type SelfSignedCertificate } from './tls.js';
 
 export interface EmulatorOptions {
   accessKeyId?: string;
@@ -58,6 +62,11 @@ export interface AlibabaEmulator {
   failNextJob(code?: string, message?: string): void;
   /** serve bytes from the emulator (like a public OSS object); returns its URL */
   hostImage(bytes: Buffer, contentType?: string): string;
+  /**
+   * Input image URLs this route answers for are downloaded from the URL it returns instead: how a test makes
+   * names that resolve nowhere (an OSS emulator's `{Bucket}.{Endpoint}`) reachable, e.g. `oss.loopbackUrl`.
+   */
+  addDownloadRoute(route: (url: URL) => string | undefined): void;
   /** ms timestamp when a job turned PROCESS_SUCCESS / PROCESS_FAILED */
   jobCompletedAt(jobId: string): number | undefined;
   close(): Promise<void>;
@@ -77,6 +86,7 @@ export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promi
     blobs: new BlobStore(() => baseUrl),
     nonces: new NonceCache(),
     downloadTimeoutMs: options.downloadTimeoutMs ?? 2000,
+    downloadRoutes: [],
   };
   const server = createEmulatorServer(state);
   await new Promise<void>((resolve, reject) => {
@@ -112,6 +122,9 @@ export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promi
     },
     hostImage(bytes, contentType) {
       return state.blobs.putHosted(bytes, contentType);
+    },
+    addDownloadRoute(route) {
+      state.downloadRoutes.push(route);
     },
     jobCompletedAt(jobId) {
       return jobs.completedAt(jobId);

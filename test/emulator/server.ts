@@ -28,6 +28,8 @@ export interface EmulatorState {
   blobs: BlobStore;
   nonces: NonceCache;
   downloadTimeoutMs: number;
+  /** test-only hosts the downloader reaches elsewhere (see AlibabaEmulator.addDownloadRoute) */
+  downloadRoutes: Array<(url: URL) => string | undefined>;
 }
 
 export function newRequestId(): string {
@@ -55,7 +57,7 @@ export function parseParams(raw: string): Record<string, string> {
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -73,7 +75,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, requestId: string, payload: unknown): void {
+export function sendJson(res: ServerResponse, status: number, requestId: string, payload: unknown): void {
   if (res.destroyed || res.writableEnded) return;
   const body = JSON.stringify(payload);
   res.writeHead(status, {
@@ -111,7 +113,8 @@ function actionContext(state: EmulatorState, spec: ActionSpec, params: Record<st
       let pending = cache.get(param);
       if (!pending) {
         const limits = spec.limits!;
-        pending = downloadImage(params[param]!, param, limits.maxBytes, state.downloadTimeoutMs).then((bytes) => decodeImage(bytes, limits, param));
+        const route = (url: URL) => state.downloadRoutes.reduce<string | undefined>((found, next) => found ?? next(url), undefined);
+        pending = downloadImage(params[param]!, param, limits.maxBytes, state.downloadTimeoutMs, route).then((bytes) => decodeImage(bytes, limits, param));
         cache.set(param, pending);
       }
       return pending;
@@ -170,7 +173,7 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, res: Server
 }
 
 export function createEmulatorServer(state: EmulatorState): Server {
-  const server = createServer((req, res) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     if (state.blobs.serve(req, res, url)) return;
     if (url.pathname !== '/') {

@@ -31,7 +31,8 @@ function classify(code: string, status: number): { ours: ErrorCode; retryable: b
 export function fromSdkError(error: unknown, action: string): AppError {
   if (error instanceof AppError) return error;
   const sdkError = (error ?? {}) as SdkError;
-  const alibabaCode = sdkError.code ?? sdkError.data?.Code ?? 'Unknown';
+  // String(): some errors carry numeric codes (DOMException's AbortError has 20).
+  const alibabaCode = String(sdkError.code ?? sdkError.data?.Code ?? 'Unknown');
   const status = sdkError.statusCode ?? 0;
   const requestId = sdkError.requestId ?? sdkError.data?.RequestId;
   const { ours, retryable } = classify(alibabaCode, status);

@@ -1,22 +1,36 @@
-import { AppError } from '../../errors.js';
+import type https from 'node:https';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { Provider, ProviderCall } from '../provider.js';
-import { createActionCaller, type ActionCaller } from './client.js';
+import { createActionCaller, openPlatformApi, type ActionCaller } from './client.js';
 import { withRetries } from './retry.js';
 import { expandJobData, waitForJob } from './jobs.js';
+import { passthroughMatcher } from './passthrough.js';
+import { createImageUploader, type ImageUploader } from './upload.js';
 
-/** Alibaba only fetches image URLs; each image parameter must end up as one. */
-function imageUrlParams(call: ProviderCall): Record<string, unknown> {
+export interface AlibabaProviderOptions {
+  /** imageseg Actions; default the official SDK client at config.alibaba.endpoint */
+  caller?: ActionCaller;
+  /** AuthorizeFileUpload; default the SDK's generic client at config.alibaba.openPlatformEndpoint */
+  authorizeUpload?: ActionCaller;
+  /** Agent of the OSS upload; default Node's global https agent (tests pass one that knows their emulator) */
+  ossAgent?: https.Agent;
+}
+
+/**
+ * Alibaba only fetches image URLs, and only from its Shanghai OSS region: a URL on a passthrough host goes as it
+ * is; any other image (bytes we already hold, whatever their source) is uploaded the way the SDK's Advance calls do.
+ */
+async function imageUrlParams(call: ProviderCall, isPassthrough: (url: string) => boolean, upload: ImageUploader): Promise<Record<string, unknown>> {
   const params = { ...call.params };
-  for (const [field, image] of Object.entries(call.images)) {
-    if (!image.sourceUrl) {
-      throw new AppError('INVALID_ARGUMENT', `${field}: Alibaba Cloud fetches images by URL; pass an http(s) URL for ${call.capability.action}`, {
-        details: { field },
-      });
-    }
-    params[field] = image.sourceUrl;
-  }
+  await Promise.all(
+    Object.entries(call.images).map(async ([field, image]) => {
+      params[field] =
+        image.sourceUrl && isPassthrough(image.sourceUrl)
+          ? image.sourceUrl
+          : await upload(image, { field, action: call.capability.action, ...(call.signal ? { signal: call.signal } : {}) });
+    }),
+  );
   return params;
 }
 
@@ -25,14 +39,21 @@ export function isAsyncCall(call: ProviderCall): boolean {
   return mode === 'always' || (mode === 'optional' && call.params.Async === true);
 }
 
-export function createAlibabaProvider(config: Config, logger: Logger, caller: ActionCaller = createActionCaller(config.alibaba)): Provider {
-  const call = withRetries(caller, { retries: config.upstreamRetries, baseDelayMs: 250, logger });
+export function createAlibabaProvider(config: Config, logger: Logger, options: AlibabaProviderOptions = {}): Provider {
+  const retry = { retries: config.upstreamRetries, baseDelayMs: 250, logger };
+  const call = withRetries(options.caller ?? createActionCaller(config.alibaba), retry);
+  const upload = createImageUploader({
+    authorize: options.authorizeUpload ?? createActionCaller(config.alibaba, openPlatformApi(config.alibaba)),
+    retry,
+    ...(options.ossAgent ? { agent: options.ossAgent } : {}),
+  });
+  const isPassthrough = passthroughMatcher(config.passthroughHosts);
   return {
     name: 'alibaba',
     supports: () => true,
     async run(providerCall) {
       const { action } = providerCall.capability;
-      const body = await call(action, imageUrlParams(providerCall));
+      const body = await call(action, await imageUrlParams(providerCall, isPassthrough, upload));
       const requestId = String(body.RequestId ?? '');
       const data = (body.Data ?? {}) as Record<string, unknown>;
       if (action === 'GetAsyncJobResult') return { requestId, data: expandJobData(data) };

@@ -16,22 +16,30 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+export interface RetryOptions {
+  retries: number;
+  baseDelayMs: number;
+  logger: Logger;
+}
+
 /**
- * Retries throttling and server errors with full-jitter exponential backoff, a bounded number of times; every
- * error leaves here already mapped to our codes.
+ * Runs the operation again after throttling, server and network errors with full-jitter exponential backoff, a
+ * bounded number of times; every error leaves here already mapped to our codes (`label` names the Action).
  */
-export function withRetries(call: ActionCaller, options: { retries: number; baseDelayMs: number; logger: Logger }): ActionCaller {
-  return async (action, params) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call(action, params);
-      } catch (error) {
-        const mapped = fromSdkError(error, action);
-        if (!mapped.retryable || attempt >= options.retries) throw mapped;
-        const delay = Math.random() * options.baseDelayMs * 2 ** attempt;
-        options.logger.warn({ action, code: mapped.options.details?.alibabaCode, attempt: attempt + 1, delayMs: Math.round(delay) }, 'retrying Alibaba call');
-        await sleep(delay);
-      }
+export async function retrying<T>(label: string, operation: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const mapped = fromSdkError(error, label);
+      if (!mapped.retryable || attempt >= options.retries) throw mapped;
+      const delay = Math.random() * options.baseDelayMs * 2 ** attempt;
+      options.logger.warn({ action: label, code: mapped.options.details?.alibabaCode, attempt: attempt + 1, delayMs: Math.round(delay) }, 'retrying Alibaba call');
+      await sleep(delay);
     }
-  };
+  }
+}
+
+export function withRetries(call: ActionCaller, options: RetryOptions): ActionCaller {
+  return (action, params) => retrying(action, () => call(action, params), options);
 }
