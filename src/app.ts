@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCatalog, type Catalog } from './catalog/lookup.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
-import { createFreeGate } from './payments/index.js';
+import { createPayments, type Payments } from './payments/index.js';
 import { createFileResultStore, type ResultStore } from './images/result-store.js';
 import { createCallPipeline, type CallPipeline } from './call.js';
 
@@ -18,19 +18,22 @@ export interface AppContext {
   results: ResultStore;
   pipeline: CallPipeline;
   taskStore: TaskStore;
+  /** Tokens, x402 and the ledger; the pipeline sees only `payments.gate` (the free gate when PAYMENTS=off). */
+  payments: Payments;
 }
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel)): AppContext {
   const catalog = createCatalog(capabilities);
   const providers = createProviderRegistry(config, logger);
   const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const payments = createPayments({ config, catalog, logger });
   const pipeline = createCallPipeline({
     catalog,
     providers,
-    payments: createFreeGate(),
+    payments: payments.gate,
     results,
     images: config.images,
     logger,
   });
-  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore() };
+  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments };
 }

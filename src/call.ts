@@ -100,7 +100,7 @@ function toOutput(capability: Capability, result: ProviderResult, data: Record<s
  */
 export function createCallPipeline(dependencies: CallDependencies): CallPipeline {
   const { catalog, providers, payments, results, logger } = dependencies;
-  return async (request) => {
+  const pipeline: CallPipeline = async (request) => {
     const startedAt = performance.now();
     const capability = resolveCapability(catalog, request.tool);
     const { params, options } = splitOutputOptions(validateArguments(capability, request.arguments));
@@ -130,10 +130,17 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       const output = toOutput(capability, result, delivered.data, delivered.notes);
       return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
-      await reservation.release();
+      await reservation.release().catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       const appError = toAppError(error);
       logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message }, 'call failed');
       throw appError;
     }
   };
+  // A charge is committed only as the last step of a successful call, so every failure says nothing was charged.
+  return (request) => pipeline(request).catch((error: unknown) => Promise.reject(notCharged(toAppError(error))));
+}
+
+function notCharged(error: AppError): AppError {
+  if (error.options.details?.charged === false) return error;
+  return new AppError(error.code, error.message, { ...error.options, details: { ...error.options.details, charged: false } });
 }

@@ -5,6 +5,7 @@ import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
+import { TOKENS_USAGE, runTokensCommand } from './tokens-command.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
 
@@ -12,7 +13,9 @@ Usage:
   imageseg-mcp [stdio]                       MCP over stdio (logs on stderr)
   imageseg-mcp http [--host H] [--port P]    MCP at /mcp and REST at /api (default 127.0.0.1:8402)
   imageseg-mcp list                          the tools, with price and availability
-  imageseg-mcp call <tool> --json '{...}'    run one tool and print its answer
+  imageseg-mcp call <tool> --json '{...}' [--payment-token T]
+                                             run one tool and print its answer
+${TOKENS_USAGE}
   imageseg-mcp --help | --version
 
 Environment (all optional):
@@ -27,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       json: { type: 'string' },
+      'payment-token': { type: 'string' },
+      service: { type: 'string' },
+      calls: { type: 'string' },
+      expires: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -85,10 +92,15 @@ async function main(argv: string[]): Promise<number> {
         tool,
         arguments: args,
         transport: 'cli',
+        payment: { token: values['payment-token'] },
         onProgress: (progress) => process.stderr.write(`… ${progress.message ?? progress.progress}\n`),
       });
       process.stdout.write(`${JSON.stringify(outcome.output, null, 2)}\n`);
       return 0;
+    }
+    case 'tokens': {
+      const context = createAppContext({ ...config, logLevel: 'silent' });
+      return runTokensCommand(context, rest, values);
     }
     default:
       throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);

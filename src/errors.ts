@@ -1,6 +1,7 @@
 /** Error codes of the public contract (DESIGN.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
   INVALID_ARGUMENT: 400,
+  UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   PAYMENT_REQUIRED: 402,
   PAYMENT_INVALID: 402,

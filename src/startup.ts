@@ -17,4 +17,5 @@ export function logStartup(context: AppContext): void {
     logger.info({ endpoint: config.alibaba.endpoint, protocol: config.alibaba.protocol }, 'provider: Alibaba Cloud imageseg');
   }
   if (config.payments === 'off') logger.warn('PAYMENTS=off: every call is free');
+  context.payments.logSetup();
 }

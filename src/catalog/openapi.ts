@@ -56,12 +56,9 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
   const schemas: Json = {
     ToolOutput: jsonSchemaOf(toolOutputSchema),
     ErrorBody: jsonSchemaOf(errorBodySchema),
-    PaymentRequired: {
-      type: 'object',
-      description: 'x402 PaymentRequired object (x402Version, error, resource, accepts[], extensions)',
-      properties: { x402Version: { type: 'integer' }, error: { type: 'string' }, accepts: { type: 'array', items: { type: 'object' } } },
-      required: ['x402Version', 'accepts'],
-    },
+    PaymentRequired: paymentRequiredSchema,
+    PaymentToken: paymentTokenSchema,
+    PaymentTokenStatus: paymentTokenStatusSchema,
   };
   for (const capability of capabilities) {
     schemas[componentName(capability)] = inputJsonSchemaOf(capability);
@@ -109,6 +106,7 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
     },
   };
   paths['/openapi.json'] = { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } } } };
+  Object.assign(paths, paymentPaths());
   paths['/healthz'] = {
     get: { operationId: 'health', summary: 'Liveness and configuration summary', responses: { '200': { description: 'Healthy', content: jsonContent(jsonSchemaOf(healthSchema)) } } },
   };
@@ -122,7 +120,7 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
     },
     servers: [{ url: options.serverUrl }],
     paths,
-    components: { schemas },
+    components: { schemas, securitySchemes: { operator: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
   };
 }
 
@@ -146,3 +144,140 @@ export const catalogEntrySchema = z.object({
 export const catalogSearchSchema = z.object({ query: z.string(), count: z.number(), results: z.array(catalogEntrySchema) });
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), provider: z.string(), tools: z.number(), payments: z.string() });
+
+/** The x402 PaymentRequired object (v2; v1 clients get maxAmountRequired and named networks) plus our advice. */
+const paymentRequiredSchema = {
+  type: 'object',
+  description:
+    'x402 PaymentRequired (also base64 in the PAYMENT-REQUIRED header). `error` is the reason code (payment_required, or why a payment ' +
+    'was refused, e.g. invalid_exact_evm_signature, payment_token_exhausted); `accepts` is empty while the server has no X402_PAY_TO; ' +
+    '`extensions` names the serviceId, the USD price, the payments endpoint and the three ways to retry.',
+  properties: {
+    x402Version: { type: 'integer', enum: [1, 2] },
+    error: { type: 'string' },
+    resource: { type: 'object', properties: { url: { type: 'string' }, description: { type: 'string' }, mimeType: { type: 'string' } } },
+    accepts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          scheme: { type: 'string', enum: ['exact'] },
+          network: { type: 'string', description: 'CAIP-2, e.g. eip155:84532' },
+          asset: { type: 'string', description: 'USDC contract' },
+          amount: { type: 'string', description: 'atomic units (USD 0.20 = "200000")' },
+          payTo: { type: 'string' },
+          maxTimeoutSeconds: { type: 'integer' },
+          extra: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } },
+        },
+      },
+    },
+    extensions: { type: 'object' },
+    message: { type: 'string', description: 'What to do next, in words' },
+    retryable: { type: 'boolean' },
+    charged: { type: 'boolean', const: false },
+  },
+  required: ['x402Version', 'error', 'accepts'],
+};
+
+const paymentTokenSchema = {
+  type: 'object',
+  properties: {
+    paymentToken: { type: 'string', description: 'Shown once; pass it as X-Payment-Token or the MCP paymentToken argument' },
+    serviceId: { type: 'string' },
+    callsRemaining: { type: 'integer' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+  required: ['paymentToken', 'serviceId', 'callsRemaining', 'expiresAt'],
+};
+
+const paymentTokenStatusSchema = {
+  type: 'object',
+  properties: {
+    serviceId: { type: 'string' },
+    callsTotal: { type: 'integer' },
+    callsUsed: { type: 'integer' },
+    callsInProgress: { type: 'integer' },
+    callsRemaining: { type: 'integer' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    revoked: { type: 'boolean' },
+    createdAt: { type: 'string', format: 'date-time' },
+    source: { type: 'string', enum: ['operator', 'x402'] },
+  },
+  required: ['serviceId', 'callsRemaining', 'revoked'],
+};
+
+const tokenParameter = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'A payment token (imgseg_…)' };
+
+function paymentPaths(): Json {
+  const x402Headers = paymentHeaders.filter((header) => header.name !== 'X-Payment-Token');
+  return {
+    '/api/payments': {
+      post: {
+        operationId: 'buy_payment_token',
+        summary: 'Buy a payment token with an x402 payment',
+        description: 'Without payment: 402 with the x402 requirements. With a valid PAYMENT-SIGNATURE (or v1 X-PAYMENT): settles, then 201 with the token (shown once).',
+        tags: ['payments'],
+        parameters: x402Headers,
+        requestBody: {
+          required: true,
+          content: jsonContent({ type: 'object', properties: { serviceId: { type: 'string', example: 'product-background-removal' } }, required: ['serviceId'] }),
+        },
+        responses: {
+          '201': { description: 'The token; the settlement receipt is in the PAYMENT-RESPONSE header', content: jsonContent(ref('PaymentToken')) },
+          '400': errorResponse('INVALID_ARGUMENT: no serviceId, or a free service'),
+          '402': { description: 'PAYMENT_REQUIRED / PAYMENT_INVALID', content: jsonContent(ref('PaymentRequired')) },
+          '404': errorResponse('NOT_FOUND: no such service'),
+        },
+      },
+    },
+    '/api/payments/{token}': {
+      get: {
+        operationId: 'payment_token_status',
+        summary: 'What is left on a payment token',
+        tags: ['payments'],
+        parameters: [tokenParameter],
+        responses: { '200': { description: 'Token status', content: jsonContent(ref('PaymentTokenStatus')) }, '404': errorResponse('No such token') },
+      },
+    },
+    '/api/admin/tokens': {
+      post: {
+        operationId: 'mint_payment_token',
+        summary: 'Operator: mint a prepaid payment token',
+        tags: ['operator'],
+        security: [{ operator: [] }],
+        requestBody: {
+          required: true,
+          content: jsonContent({
+            type: 'object',
+            properties: {
+              serviceId: { type: 'string' },
+              calls: { type: 'integer', minimum: 1, default: 1 },
+              expires: { type: 'string', description: 'ISO date, or a duration from now: 90m, 12h, 30d' },
+            },
+            required: ['serviceId'],
+          }),
+        },
+        responses: {
+          '201': { description: 'The token (shown once)', content: jsonContent(ref('PaymentToken')) },
+          '400': errorResponse('INVALID_ARGUMENT'),
+          '401': errorResponse('UNAUTHORIZED: missing or wrong bearer token, or ADMIN_TOKEN unset'),
+          '404': errorResponse('NOT_FOUND: no such service'),
+        },
+      },
+    },
+    '/api/admin/tokens/{token}': {
+      delete: {
+        operationId: 'revoke_payment_token',
+        summary: 'Operator: revoke a payment token',
+        tags: ['operator'],
+        security: [{ operator: [] }],
+        parameters: [tokenParameter],
+        responses: {
+          '200': { description: 'Revoked', content: jsonContent(ref('PaymentTokenStatus')) },
+          '401': errorResponse('UNAUTHORIZED'),
+          '404': errorResponse('No such token'),
+        },
+      },
+    },
+  };
+}

@@ -23,7 +23,10 @@ export const toolOutputShape = {
     .describe("The Action's result data, field names as Alibaba documents them (e.g. ImageURL, Elements, JobId)"),
   message: z.string(),
   requestId: z.string().describe('Provider request id (for asynchronous Actions, also the JobId)'),
-  error: errorShape.optional().describe('Present only when the call failed'),
+  error: z
+    .union([errorShape, z.string()])
+    .optional()
+    .describe('Present only when the call failed: the error object, or for payment answers the x402 reason code (the rest of the x402 PaymentRequired object rides along)'),
 };
 
 export const toolOutputSchema = z.looseObject(toolOutputShape);

@@ -6,6 +6,7 @@ import { sendError } from './errors.js';
 import { mountMcp } from './mcp-route.js';
 import { mountTools } from './tools-route.js';
 import { mountCatalog } from './catalog-routes.js';
+import { mountPayments } from './payments-route.js';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]', '::1'];
 
@@ -46,10 +47,11 @@ export function createHttpApp(context: AppContext): Express {
   }
   app.use(express.json({ limit: '64mb' }));
   app.get('/', (_request, response) => {
-    response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
+    response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
   });
   mountMcp(app, context);
   mountTools(app, context);
+  mountPayments(app, context);
   mountCatalog(app, context);
   app.use((request, response) => sendError(response, new AppError('NOT_FOUND', `No route ${request.method} ${request.path}`)));
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {

@@ -1,6 +1,31 @@
 import type { Response } from 'express';
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
+import type { PaymentRequired, SettleResponse } from '@x402/core/types';
 import type { AppError } from '../errors.js';
 
+/**
+ * x402 over HTTP: a payment answer is 402 with the PaymentRequired object as body and, base64, in the
+ * PAYMENT-REQUIRED header, never cached. The body also says, in words, what to do, whether the same payment may
+ * work later, and that nothing was charged.
+ */
+function sendPaymentRequired(response: Response, error: AppError, paymentRequired: PaymentRequired): void {
+  response
+    .status(402)
+    .set('PAYMENT-REQUIRED', encodePaymentRequiredHeader(paymentRequired))
+    .set('Cache-Control', 'no-store')
+    .json({ ...paymentRequired, message: error.message, retryable: error.retryable, charged: false });
+}
+
 export function sendError(response: Response, error: AppError): void {
+  const paymentRequired = error.options.details?.paymentRequired;
+  if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
+    return sendPaymentRequired(response, error, paymentRequired as PaymentRequired);
+  }
   response.status(error.httpStatus).json(error.toBody());
+}
+
+/** The settlement receipt of a paid call: PAYMENT-RESPONSE for x402 v2 clients, X-PAYMENT-RESPONSE for v1. */
+export function setPaymentReceipt(response: Response, receipt: unknown, version: 1 | 2): void {
+  if (!receipt) return;
+  response.set(version === 1 ? 'X-PAYMENT-RESPONSE' : 'PAYMENT-RESPONSE', encodePaymentResponseHeader(receipt as SettleResponse));
 }

@@ -2,7 +2,7 @@ import type { Express, Request } from 'express';
 import type { AppContext } from '../app.js';
 import { toAppError } from '../errors.js';
 import type { PaymentCredentials } from '../payments/index.js';
-import { sendError } from './errors.js';
+import { sendError, setPaymentReceipt } from './errors.js';
 
 function paymentFrom(request: Request): PaymentCredentials {
   const token = request.get('x-payment-token');
@@ -25,6 +25,7 @@ export function mountTools(app: Express, context: AppContext): void {
         payment: paymentFrom(request),
         signal: controller.signal,
       });
+      setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
       response.status(200).json(outcome.output);
     } catch (error) {
       sendError(response, toAppError(error));

@@ -95,7 +95,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       instructions:
         'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
         'Pass images as http(s) URLs, data: URLs or base64. Paid tools answer an unpaid call with payment instructions; ' +
-        'retry with paymentToken. Asynchronous tools report progress and can run as tasks; async_job_result resumes a job.',
+        'retry with the paymentToken argument or an x402 PaymentPayload in _meta["x402/payment"]. Asynchronous tools report progress and can run as tasks; async_job_result resumes a job.',
     },
   );
   for (const capability of catalog.capabilities) {

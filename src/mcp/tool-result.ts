@@ -20,8 +20,36 @@ export function successResult(outcome: CallOutcome): CallToolResult {
   };
 }
 
+/**
+ * x402 MCP transport: the PaymentRequired object as structuredContent (plus the seeds' fields, which the output
+ * schema requires) and, in content[0], the `x402/error` wrapper x402 clients parse; then the same advice in words.
+ */
+function paymentRequiredResult(error: AppError, capability: Capability, paymentRequired: Record<string, unknown>): CallToolResult {
+  const structured: ToolOutput = {
+    ...paymentRequired,
+    code: '402',
+    content: error.code,
+    data: { Action: capability.action },
+    message: error.message,
+    requestId: randomUUID().toUpperCase(),
+    charged: false,
+  };
+  return {
+    isError: true,
+    content: [
+      { type: 'text', text: JSON.stringify({ 'x402/error': { code: 402, message: error.message, data: paymentRequired } }) },
+      { type: 'text', text: `${error.code}: ${error.message}` },
+    ],
+    structuredContent: structured,
+  };
+}
+
 /** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
 export function errorResult(error: AppError, capability: Capability): CallToolResult {
+  const paymentRequired = error.options.details?.paymentRequired;
+  if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
+    return paymentRequiredResult(error, capability, paymentRequired as Record<string, unknown>);
+  }
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';
   const requestId = typeof error.options.details?.requestId === 'string' ? error.options.details.requestId : randomUUID().toUpperCase();

@@ -3,7 +3,7 @@ import type { Capability } from '../catalog/capability.js';
 /** What a caller presented to pay for one call. */
 export interface PaymentCredentials {
   token?: string;
-  /** An x402 PaymentPayload (v2) or v1 payload, already decoded from its header or `_meta`. */
+  /** An x402 PaymentPayload (v2) or v1 payload: the header's base64 JSON, or the object from MCP `_meta`. */
   x402?: unknown;
 }
 
@@ -26,3 +26,11 @@ const nothingHeld: Reservation = {
 export function createFreeGate(): PaymentGate {
   return { reserve: async () => nothingHeld };
 }
+
+export { createPayments, type Payments, type PaymentsOptions, type IssuedToken, type TokenStatus } from './service.js';
+export { createPaymentGate } from './gate.js';
+export { createFacilitator, type Facilitator } from './facilitator.js';
+export { openLedger } from './ledger.js';
+export type { LedgerStore, NewToken, TokenState, TokenRefusal, NonceKey } from './store.js';
+export { parseExpiry } from './tokens.js';
+export { REASON } from './reasons.js';

@@ -42,13 +42,13 @@ export async function startTestServer(environment: Record<string, string>, optio
   return {
     url,
     context,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => {
-          rmSync(dataDirectory, { recursive: true, force: true });
-          resolve();
-        });
-      }),
+        server.close(() => resolve());
+      });
+      await context.payments.close();
+      rmSync(dataDirectory, { recursive: true, force: true });
+    },
   };
 }

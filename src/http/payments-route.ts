@@ -1,0 +1,84 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { AppContext } from '../app.js';
+import { AppError, toAppError } from '../errors.js';
+import { parseExpiry } from '../payments/index.js';
+import { sendError, setPaymentReceipt } from './errors.js';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Operator endpoints: `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time; off while ADMIN_TOKEN is unset. */
+function requireOperator(context: AppContext) {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const expected = context.config.adminToken;
+    if (!expected) return sendError(response, new AppError('UNAUTHORIZED', 'Operator endpoints are off until ADMIN_TOKEN is set'));
+    const presented = /^Bearer\s+(.+)$/i.exec(request.get('authorization') ?? '')?.[1]?.trim() ?? '';
+    if (!timingSafeEqual(digest(presented), digest(expected))) {
+      response.set('WWW-Authenticate', 'Bearer');
+      return sendError(response, new AppError('UNAUTHORIZED', 'Operator endpoints need Authorization: Bearer <ADMIN_TOKEN>'));
+    }
+    next();
+  };
+}
+
+function expiryOf(body: Record<string, unknown>): number | null {
+  const text = body.expiresAt ?? body.expires;
+  if (text === undefined || text === null) return null;
+  try {
+    return parseExpiry(String(text), Date.now());
+  } catch (error) {
+    throw new AppError('INVALID_ARGUMENT', (error as Error).message, { details: { fields: ['expires'] } });
+  }
+}
+
+const handle = (work: (request: Request, response: Response) => Promise<void>) => (request: Request, response: Response) =>
+  work(request, response).catch((error: unknown) => sendError(response, toAppError(error)));
+
+/**
+ * POST /api/payments buys a payment token with x402; GET /api/payments/:token says what is left on one;
+ * the operator mints and revokes tokens under /api/admin/tokens.
+ */
+export function mountPayments(app: Express, context: AppContext): void {
+  const { payments } = context;
+
+  app.post(
+    '/api/payments',
+    handle(async (request, response) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const presented = request.get('payment-signature') ?? request.get('x-payment') ?? undefined;
+      const { token, receipt } = await payments.buyToken(body.serviceId as string, presented);
+      setPaymentReceipt(response, receipt, request.get('payment-signature') ? 2 : 1);
+      response.status(201).set('Cache-Control', 'no-store').json(token);
+    }),
+  );
+
+  app.get(
+    '/api/payments/:token',
+    handle(async (request, response) => {
+      const status = await payments.describeToken(request.params.token as string);
+      if (!status) throw new AppError('NOT_FOUND', 'No payment token matches');
+      response.set('Cache-Control', 'no-store').json(status);
+    }),
+  );
+
+  app.post(
+    '/api/admin/tokens',
+    requireOperator(context),
+    handle(async (request, response) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const calls = body.calls === undefined ? undefined : Number(body.calls);
+      const token = await payments.mintToken({ serviceId: body.serviceId as string, calls, expiresAt: expiryOf(body) });
+      response.status(201).set('Cache-Control', 'no-store').json(token);
+    }),
+  );
+
+  app.delete(
+    '/api/admin/tokens/:token',
+    requireOperator(context),
+    handle(async (request, response) => {
+      const token = request.params.token as string;
+      if (!(await payments.revokeToken(token))) throw new AppError('NOT_FOUND', 'No payment token matches');
+      response.json({ revoked: true, ...(await payments.describeToken(token)) });
+    }),
+  );
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Capability, Price } from '../catalog/capability.js';
+import type { Logger } from '../logger.js';
+import type { PaymentCredentials, PaymentGate, Reservation } from './index.js';
+import type { AcceptX402 } from './accept-x402.js';
+import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
+import { presentedVersion } from './payload.js';
+import { REASON, refuse, type PaymentRefusal } from './reasons.js';
+import { purchaseOfCall, type Purchase } from './requirements.js';
+import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
+import { hashToken, looksLikeToken } from './tokens.js';
+
+export interface GateDependencies {
+  store: () => Promise<LedgerStore>;
+  acceptX402: AcceptX402;
+  answers: () => AnswerContext;
+  logger: Logger;
+  now: () => number;
+  /** How long a token use stays held for a call in progress; after it a crashed process's hold comes back. */
+  leaseMs: number;
+}
+
+const nothingHeld: Reservation = { commit: async () => ({}), release: async () => undefined };
+
+const isPriced = (capability: Capability): capability is Capability & { price: Price } => capability.price !== null;
+
+function explainTokenRefusal(refusal: TokenRefusal, serviceId: string, token: TokenState | undefined): PaymentRefusal {
+  switch (refusal) {
+    case 'unknown':
+      return refuse(REASON.tokenUnknown, 'no payment token matches (tokens look like imgseg_ followed by 43 characters; check for copy errors)');
+    case 'revoked':
+      return refuse(REASON.tokenRevoked, 'this payment token was revoked by the operator');
+    case 'expired':
+      return refuse(REASON.tokenExpired, `this payment token expired${token?.expiresAt ? ` at ${new Date(token.expiresAt).toISOString()}` : ''}`);
+    case 'wrong_service':
+      return refuse(REASON.tokenWrongService, `this payment token pays for ${token?.serviceId ?? 'another service'}, not ${serviceId}`);
+    case 'exhausted':
+      return refuse(REASON.tokenExhausted, `this payment token has no calls left (${token?.callsUsed ?? 0} of ${token?.callsTotal ?? 0} used)`);
+    case 'in_use':
+      return refuse(REASON.tokenInUse, 'every call left on this payment token is held by a call in progress; retry when it has finished', { retryable: true });
+  }
+}
+
+/**
+ * PAYMENTS=required: a paid capability needs a payment token (one use reserved, committed on success, released
+ * on failure) or an x402 payment (verified now, settled on success, never settled on failure). Free capabilities
+ * pass. A token wins when both are presented, so one call is never paid twice.
+ */
+export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
+  const { store, acceptX402, answers, logger, now, leaseMs } = dependencies;
+
+  async function reserveTokenUse(purchase: Purchase, token: string, version: 1 | 2): Promise<Reservation> {
+    const ledger = await store();
+    const serviceId = purchase.capability.serviceId;
+    const reservationId = randomUUID();
+    const tokenHash = hashToken(token);
+    const at = now();
+    const refusal = looksLikeToken(token) ? await ledger.reserveTokenUse({ reservationId, tokenHash, serviceId, now: at, leaseUntil: at + leaseMs }) : 'unknown';
+    if (refusal) {
+      const state = refusal === 'unknown' ? undefined : await ledger.findToken(tokenHash, at);
+      const explained = explainTokenRefusal(refusal, serviceId, state);
+      logger.warn({ reason: explained.reason, serviceId, token: tokenHash.slice(0, 12) }, `payment token refused: ${explained.message}`);
+      throw paymentInvalidError(explained, purchase, answers(), version);
+    }
+    return {
+      async commit() {
+        const spent = await ledger.commitTokenUse(reservationId, purchase.usd, now());
+        if (!spent) logger.warn({ serviceId, reservationId }, 'the call outlived its token reservation lease: not charged');
+        return {};
+      },
+      async release() {
+        await ledger.releaseTokenUse(reservationId, now());
+      },
+    };
+  }
+
+  return {
+    async reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation> {
+      if (!isPriced(capability)) return nothingHeld;
+      const purchase = purchaseOfCall(capability, answers().baseUrl);
+      const version = presentedVersion(credentials.x402);
+      if (credentials.token) return reserveTokenUse(purchase, credentials.token, version);
+      if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
+        throw paymentRequiredError(purchase, answers(), version);
+      }
+      const accepted = await acceptX402(purchase, credentials.x402);
+      return {
+        commit: async () => ({ receipt: await accepted.settle() }),
+        release: () => accepted.release(),
+      };
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import pg from 'pg';
+import type { LedgerStore, NewToken, TokenRefusal, TokenState } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS payment_tokens (
+  token_hash  TEXT PRIMARY KEY,
+  service_id  TEXT NOT NULL,
+  calls_total INTEGER NOT NULL,
+  calls_used  INTEGER NOT NULL DEFAULT 0,
+  expires_at  BIGINT,
+  revoked_at  BIGINT,
+  created_at  BIGINT NOT NULL,
+  source      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reservations (
+  id          TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL REFERENCES payment_tokens(token_hash),
+  service_id  TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
+  lease_until BIGINT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  closed_at   BIGINT
+);
+CREATE INDEX IF NOT EXISTS reservations_held ON reservations(token_hash, lease_until) WHERE state = 'held';
+CREATE TABLE IF NOT EXISTS x402_nonces (
+  network    TEXT NOT NULL,
+  asset      TEXT NOT NULL,
+  payer      TEXT NOT NULL,
+  nonce      TEXT NOT NULL,
+  state      TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
+  service_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (network, asset, payer, nonce)
+);
+CREATE TABLE IF NOT EXISTS settlements (
+  id          BIGSERIAL PRIMARY KEY,
+  network     TEXT NOT NULL,
+  asset       TEXT NOT NULL,
+  payer       TEXT NOT NULL,
+  nonce       TEXT NOT NULL,
+  amount      TEXT NOT NULL,
+  usd         TEXT NOT NULL,
+  transaction_hash TEXT NOT NULL,
+  service_id  TEXT NOT NULL,
+  purpose     TEXT NOT NULL,
+  token_hash  TEXT,
+  created_at  BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS charges (
+  id             BIGSERIAL PRIMARY KEY,
+  service_id     TEXT NOT NULL,
+  usd            TEXT NOT NULL,
+  token_hash     TEXT,
+  reservation_id TEXT,
+  settlement_id  BIGINT,
+  created_at     BIGINT NOT NULL
+);
+`;
+
+/** Any number agreed by every process that creates the schema, so two first starts do not race. */
+const SCHEMA_LOCK = 402_2019_1230;
+
+interface TokenRow {
+  service_id: string;
+  calls_total: number;
+  calls_used: number;
+  expires_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  source: 'operator' | 'x402';
+}
+
+const toMs = (value: string | null) => (value === null ? null : Number(value));
+
+/** The ledger in PostgreSQL: the same steps as SQLite, serialised per token with SELECT … FOR UPDATE. */
+export async function openPostgresLedger(connectionString: string): Promise<LedgerStore> {
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  pool.on('error', () => undefined);
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  try {
+    await transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+    });
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL at ${connectionString.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`, { cause: error });
+  }
+
+  const heldCount = async (client: pg.PoolClient | pg.Pool, tokenHash: string, now: number) =>
+    Number((await client.query("SELECT COUNT(*) AS held FROM reservations WHERE token_hash = $1 AND state = 'held' AND lease_until > $2", [tokenHash, now])).rows[0].held);
+
+  const tokenColumns = 'service_id, calls_total, calls_used, expires_at, revoked_at, created_at, source';
+  const insertToken = (client: pg.PoolClient | pg.Pool, token: NewToken, now: number) =>
+    client.query('INSERT INTO payment_tokens (token_hash, service_id, calls_total, expires_at, created_at, source) VALUES ($1, $2, $3, $4, $5, $6)', [
+      token.tokenHash,
+      token.serviceId,
+      token.calls,
+      token.expiresAt,
+      now,
+      token.source,
+    ]);
+  const insertCharge = (client: pg.PoolClient, values: [string, string, string | null, string | null, number | null, number]) =>
+    client.query('INSERT INTO charges (service_id, usd, token_hash, reservation_id, settlement_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)', values);
+  const nonceWhere = 'network = $1 AND asset = $2 AND payer = $3 AND nonce = $4';
+
+  return {
+    async createToken(token, now) {
+      await insertToken(pool, token, now);
+    },
+    async findToken(tokenHash, now): Promise<TokenState | undefined> {
+      const row = (await pool.query<TokenRow>(`SELECT ${tokenColumns} FROM payment_tokens WHERE token_hash = $1`, [tokenHash])).rows[0];
+      if (!row) return undefined;
+      return {
+        serviceId: row.service_id,
+        callsTotal: row.calls_total,
+        callsUsed: row.calls_used,
+        callsHeld: await heldCount(pool, tokenHash, now),
+        expiresAt: toMs(row.expires_at),
+        revokedAt: toMs(row.revoked_at),
+        createdAt: Number(row.created_at),
+        source: row.source,
+      };
+    },
+    async revokeToken(tokenHash, now) {
+      return (await pool.query('UPDATE payment_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE token_hash = $2', [now, tokenHash])).rowCount === 1;
+    },
+    async reserveTokenUse(hold) {
+      return transaction(async (client): Promise<TokenRefusal | undefined> => {
+        const token = (await client.query<TokenRow>(`SELECT ${tokenColumns} FROM payment_tokens WHERE token_hash = $1 FOR UPDATE`, [hold.tokenHash])).rows[0];
+        if (!token) return 'unknown';
+        if (token.revoked_at !== null) return 'revoked';
+        if (token.expires_at !== null && Number(token.expires_at) <= hold.now) return 'expired';
+        if (token.service_id !== hold.serviceId) return 'wrong_service';
+        if (token.calls_used >= token.calls_total) return 'exhausted';
+        await client.query("UPDATE reservations SET state = 'expired', closed_at = $1 WHERE token_hash = $2 AND state = 'held' AND lease_until <= $1", [hold.now, hold.tokenHash]);
+        if (token.calls_used + (await heldCount(client, hold.tokenHash, hold.now)) >= token.calls_total) return 'in_use';
+        await client.query("INSERT INTO reservations (id, token_hash, service_id, state, lease_until, created_at) VALUES ($1, $2, $3, 'held', $4, $5)", [
+          hold.reservationId,
+          hold.tokenHash,
+          hold.serviceId,
+          hold.leaseUntil,
+          hold.now,
+        ]);
+        return undefined;
+      });
+    },
+    async commitTokenUse(reservationId, usd, now) {
+      return transaction(async (client) => {
+        const closed = await client.query<{ token_hash: string; service_id: string }>(
+          "UPDATE reservations SET state = 'committed', closed_at = $1 WHERE id = $2 AND state = 'held' RETURNING token_hash, service_id",
+          [now, reservationId],
+        );
+        const hold = closed.rows[0];
+        if (!hold) return false;
+        await client.query('UPDATE payment_tokens SET calls_used = calls_used + 1 WHERE token_hash = $1', [hold.token_hash]);
+        await insertCharge(client, [hold.service_id, usd, hold.token_hash, reservationId, null, now]);
+        return true;
+      });
+    },
+    async releaseTokenUse(reservationId, now) {
+      return (await pool.query("UPDATE reservations SET state = 'released', closed_at = $1 WHERE id = $2 AND state = 'held'", [now, reservationId])).rowCount === 1;
+    },
+    async claimNonce(key, serviceId, now) {
+      const inserted = await pool.query(
+        "INSERT INTO x402_nonces (network, asset, payer, nonce, state, service_id, created_at, updated_at) VALUES ($1, $2, $3, $4, 'held', $5, $6, $6) ON CONFLICT DO NOTHING",
+        [key.network, key.asset, key.payer, key.nonce, serviceId, now],
+      );
+      return inserted.rowCount === 1;
+    },
+    async forgetNonce(key) {
+      await pool.query(`DELETE FROM x402_nonces WHERE ${nonceWhere} AND state = 'held'`, [key.network, key.asset, key.payer, key.nonce]);
+    },
+    async releaseNonce(key, now) {
+      await pool.query(`UPDATE x402_nonces SET state = 'released', updated_at = $5 WHERE ${nonceWhere} AND state = 'held'`, [key.network, key.asset, key.payer, key.nonce, now]);
+    },
+    async recordSettlement(settlement, now, token) {
+      await transaction(async (client) => {
+        const { network, asset, payer, nonce } = settlement.nonce;
+        await client.query(`UPDATE x402_nonces SET state = 'settled', updated_at = $5 WHERE ${nonceWhere} AND state = 'held'`, [network, asset, payer, nonce, now]);
+        const inserted = await client.query<{ id: string }>(
+          `INSERT INTO settlements (network, asset, payer, nonce, amount, usd, transaction_hash, service_id, purpose, token_hash, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+          [network, asset, payer, nonce, settlement.amount, settlement.usd, settlement.transaction, settlement.serviceId, settlement.purpose, token?.tokenHash ?? null, now],
+        );
+        if (token) await insertToken(client, token, now);
+        else await insertCharge(client, [settlement.serviceId, settlement.usd, null, null, Number(inserted.rows[0].id), now]);
+      });
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { LedgerStore, NewToken, NonceKey, TokenRefusal, TokenState } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS payment_tokens (
+  token_hash  TEXT PRIMARY KEY,
+  service_id  TEXT NOT NULL,
+  calls_total INTEGER NOT NULL,
+  calls_used  INTEGER NOT NULL DEFAULT 0,
+  expires_at  INTEGER,
+  revoked_at  INTEGER,
+  created_at  INTEGER NOT NULL,
+  source      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reservations (
+  id          TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL REFERENCES payment_tokens(token_hash),
+  service_id  TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
+  lease_until INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  closed_at   INTEGER
+);
+CREATE INDEX IF NOT EXISTS reservations_held ON reservations(token_hash, lease_until) WHERE state = 'held';
+CREATE TABLE IF NOT EXISTS x402_nonces (
+  network    TEXT NOT NULL,
+  asset      TEXT NOT NULL,
+  payer      TEXT NOT NULL,
+  nonce      TEXT NOT NULL,
+  state      TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
+  service_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (network, asset, payer, nonce)
+);
+CREATE TABLE IF NOT EXISTS settlements (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  network     TEXT NOT NULL,
+  asset       TEXT NOT NULL,
+  payer       TEXT NOT NULL,
+  nonce       TEXT NOT NULL,
+  amount      TEXT NOT NULL,
+  usd         TEXT NOT NULL,
+  transaction_hash TEXT NOT NULL,
+  service_id  TEXT NOT NULL,
+  purpose     TEXT NOT NULL,
+  token_hash  TEXT,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS charges (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  service_id     TEXT NOT NULL,
+  usd            TEXT NOT NULL,
+  token_hash     TEXT,
+  reservation_id TEXT,
+  settlement_id  INTEGER,
+  created_at     INTEGER NOT NULL
+);
+`;
+
+interface TokenRow {
+  service_id: string;
+  calls_total: number;
+  calls_used: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+  source: 'operator' | 'x402';
+}
+
+/** The ledger in one SQLite file (WAL); write transactions are IMMEDIATE, so several processes may share it. */
+export function openSqliteLedger(file: string): LedgerStore {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.exec(SCHEMA);
+
+  const statements = {
+    insertToken: db.prepare(
+      'INSERT INTO payment_tokens (token_hash, service_id, calls_total, expires_at, created_at, source) VALUES (@tokenHash, @serviceId, @calls, @expiresAt, @now, @source)',
+    ),
+    token: db.prepare<[string], TokenRow>('SELECT service_id, calls_total, calls_used, expires_at, revoked_at, created_at, source FROM payment_tokens WHERE token_hash = ?'),
+    heldCount: db.prepare<[string, number], { held: number }>("SELECT COUNT(*) AS held FROM reservations WHERE token_hash = ? AND state = 'held' AND lease_until > ?"),
+    expireHolds: db.prepare("UPDATE reservations SET state = 'expired', closed_at = ? WHERE token_hash = ? AND state = 'held' AND lease_until <= ?"),
+    revoke: db.prepare('UPDATE payment_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE token_hash = ?'),
+    hold: db.prepare(
+      "INSERT INTO reservations (id, token_hash, service_id, state, lease_until, created_at) VALUES (@reservationId, @tokenHash, @serviceId, 'held', @leaseUntil, @now)",
+    ),
+    closeHold: db.prepare<[string, number, string]>("UPDATE reservations SET state = ?, closed_at = ? WHERE id = ? AND state = 'held'"),
+    holdOf: db.prepare<[string], { token_hash: string; service_id: string }>('SELECT token_hash, service_id FROM reservations WHERE id = ?'),
+    spend: db.prepare('UPDATE payment_tokens SET calls_used = calls_used + 1 WHERE token_hash = ?'),
+    charge: db.prepare(
+      'INSERT INTO charges (service_id, usd, token_hash, reservation_id, settlement_id, created_at) VALUES (@serviceId, @usd, @tokenHash, @reservationId, @settlementId, @now)',
+    ),
+    claimNonce: db.prepare(
+      "INSERT INTO x402_nonces (network, asset, payer, nonce, state, service_id, created_at, updated_at) VALUES (@network, @asset, @payer, @nonce, 'held', @serviceId, @now, @now) ON CONFLICT DO NOTHING",
+    ),
+    forgetNonce: db.prepare("DELETE FROM x402_nonces WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'"),
+    closeNonce: db.prepare(
+      "UPDATE x402_nonces SET state = @state, updated_at = @now WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'",
+    ),
+    settlement: db.prepare(
+      `INSERT INTO settlements (network, asset, payer, nonce, amount, usd, transaction_hash, service_id, purpose, token_hash, created_at)
+       VALUES (@network, @asset, @payer, @nonce, @amount, @usd, @transaction, @serviceId, @purpose, @tokenHash, @now)`,
+    ),
+  };
+
+  const reserve = db.transaction((hold: Parameters<LedgerStore['reserveTokenUse']>[0]): TokenRefusal | undefined => {
+    const token = statements.token.get(hold.tokenHash);
+    if (!token) return 'unknown';
+    if (token.revoked_at !== null) return 'revoked';
+    if (token.expires_at !== null && token.expires_at <= hold.now) return 'expired';
+    if (token.service_id !== hold.serviceId) return 'wrong_service';
+    if (token.calls_used >= token.calls_total) return 'exhausted';
+    statements.expireHolds.run(hold.now, hold.tokenHash, hold.now);
+    const { held } = statements.heldCount.get(hold.tokenHash, hold.now)!;
+    if (token.calls_used + held >= token.calls_total) return 'in_use';
+    statements.hold.run(hold);
+    return undefined;
+  });
+
+  const commit = db.transaction((reservationId: string, usd: string, now: number): boolean => {
+    if (statements.closeHold.run('committed', now, reservationId).changes !== 1) return false;
+    const hold = statements.holdOf.get(reservationId)!;
+    statements.spend.run(hold.token_hash);
+    statements.charge.run({ serviceId: hold.service_id, usd, tokenHash: hold.token_hash, reservationId, settlementId: null, now });
+    return true;
+  });
+
+  const settle = db.transaction((settlement: Parameters<LedgerStore['recordSettlement']>[0], now: number, token?: NewToken) => {
+    statements.closeNonce.run({ ...settlement.nonce, state: 'settled', now });
+    const { lastInsertRowid } = statements.settlement.run({
+      ...settlement.nonce,
+      amount: settlement.amount,
+      usd: settlement.usd,
+      transaction: settlement.transaction,
+      serviceId: settlement.serviceId,
+      purpose: settlement.purpose,
+      tokenHash: token?.tokenHash ?? null,
+      now,
+    });
+    if (token) statements.insertToken.run({ ...token, now });
+    else statements.charge.run({ serviceId: settlement.serviceId, usd: settlement.usd, tokenHash: null, reservationId: null, settlementId: Number(lastInsertRowid), now });
+  });
+
+  const toState = (row: TokenRow, held: number): TokenState => ({
+    serviceId: row.service_id,
+    callsTotal: row.calls_total,
+    callsUsed: row.calls_used,
+    callsHeld: held,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    createdAt: row.created_at,
+    source: row.source,
+  });
+
+  return {
+    async createToken(token: NewToken, now: number) {
+      statements.insertToken.run({ ...token, now });
+    },
+    async findToken(tokenHash, now) {
+      const row = statements.token.get(tokenHash);
+      return row && toState(row, statements.heldCount.get(tokenHash, now)!.held);
+    },
+    async revokeToken(tokenHash, now) {
+      return statements.revoke.run(now, tokenHash).changes === 1;
+    },
+    async reserveTokenUse(hold) {
+      return reserve.immediate(hold);
+    },
+    async commitTokenUse(reservationId, usd, now) {
+      return commit.immediate(reservationId, usd, now);
+    },
+    async releaseTokenUse(reservationId, now) {
+      return statements.closeHold.run('released', now, reservationId).changes === 1;
+    },
+    async claimNonce(key: NonceKey, serviceId, now) {
+      return statements.claimNonce.run({ ...key, serviceId, now }).changes === 1;
+    },
+    async forgetNonce(key) {
+      statements.forgetNonce.run(key);
+    },
+    async releaseNonce(key, now) {
+      statements.closeNonce.run({ ...key, state: 'released', now });
+    },
+    async recordSettlement(settlement, now, token) {
+      settle.immediate(settlement, now, token);
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

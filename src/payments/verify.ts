@@ -1,0 +1,77 @@
+import type { PaymentRequirements } from '@x402/core/types';
+import { chainIdOf } from './networks.js';
+import type { DecodedPayment } from './payload.js';
+import { REASON, refuse, type PaymentRefusal } from './reasons.js';
+
+/** EIP-3009, the typed data a USDC TransferWithAuthorization is signed as. */
+export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
+  TransferWithAuthorization: [
+    { name: 'from', type: 'address' },
+    { name: 'to', type: 'address' },
+    { name: 'value', type: 'uint256' },
+    { name: 'validAfter', type: 'uint256' },
+    { name: 'validBefore', type: 'uint256' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+};
+
+/** An authorization must stay valid this long after verification, as the official facilitator requires. */
+const VALID_BEFORE_MARGIN_SECONDS = 6n;
+
+type VerifyTypedData = (typeof import('ethers/hash'))['verifyTypedData'];
+let verifyTypedData: VerifyTypedData | undefined;
+
+/** ethers is loaded on the first x402 payment, which keeps start-up (stdio) fast. */
+async function loadVerifier(): Promise<VerifyTypedData> {
+  verifyTypedData ??= (await import('ethers/hash')).verifyTypedData;
+  return verifyTypedData;
+}
+
+function recoverSigner(verify: VerifyTypedData, payment: DecodedPayment, requirement: PaymentRequirements, chainId: number): string | undefined {
+  const { name, version } = requirement.extra as { name: string; version: string };
+  try {
+    return verify({ name, version, chainId, verifyingContract: requirement.asset }, TRANSFER_WITH_AUTHORIZATION_TYPES, payment.authorization, payment.signature);
+  } catch {
+    return undefined;
+  }
+}
+
+const sameAddress = (left: string, right: string) => left.toLowerCase() === right.toLowerCase();
+
+/**
+ * Checks an x402 "exact" EVM payment against the requirement this server offered, rule by rule (the order of
+ * the x402 spec): scheme and network, EIP-712 signature by `from`, recipient, exact value, validity window.
+ * Returns undefined when every rule holds. Whether the nonce was seen before is the ledger's question.
+ */
+export async function verifyExactPayment(payment: DecodedPayment, requirement: PaymentRequirements, nowSeconds: number): Promise<PaymentRefusal | undefined> {
+  if (payment.scheme !== requirement.scheme) {
+    return refuse(REASON.scheme, `Scheme "${payment.scheme}" is not offered; pay with "${requirement.scheme}"`);
+  }
+  const chainId = chainIdOf(requirement.network);
+  const paidChainId = chainIdOf(payment.network);
+  if (chainId === undefined || paidChainId !== chainId) {
+    return refuse(REASON.network, `Network ${payment.network} does not match the offered ${requirement.network}`);
+  }
+  const { authorization } = payment;
+  const signer = recoverSigner(await loadVerifier(), payment, requirement, chainId);
+  if (!signer || !sameAddress(signer, authorization.from)) {
+    return refuse(REASON.signature, `The signature does not recover the payer ${authorization.from} (EIP-712 domain ${String(requirement.extra.name)} v${String(requirement.extra.version)}, chain ${chainId}, contract ${requirement.asset})`);
+  }
+  if (!sameAddress(authorization.to, requirement.payTo)) {
+    return refuse(REASON.recipient, `The authorization pays ${authorization.to}, not ${requirement.payTo}`);
+  }
+  const value = BigInt(authorization.value);
+  const amount = BigInt(requirement.amount);
+  if (value !== amount) {
+    const how = value < amount ? 'underpaid' : 'overpaid';
+    return refuse(REASON.value, `${how}: the authorization moves ${value} atomic units; the price is exactly ${amount}`, { facts: { paid: authorization.value, price: requirement.amount } });
+  }
+  const now = BigInt(nowSeconds);
+  if (BigInt(authorization.validAfter) > now) {
+    return refuse(REASON.validAfter, `The authorization is not valid before ${authorization.validAfter} (now ${now})`);
+  }
+  if (BigInt(authorization.validBefore) < now + VALID_BEFORE_MARGIN_SECONDS) {
+    return refuse(REASON.validBefore, `The authorization expired or expires within ${VALID_BEFORE_MARGIN_SECONDS} s (validBefore ${authorization.validBefore}, now ${now})`);
+  }
+  return undefined;
+}
