@@ -8,6 +8,7 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/index
 import { createPayments, type Payments } from './payments/index.js';
 import { createFileResultStore, type ResultStore } from './images/result-store.js';
 import { createCallPipeline, type CallPipeline } from './call.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 /** Everything a transport needs, built once from the config. */
 export interface AppContext {
@@ -20,6 +21,7 @@ export interface AppContext {
   taskStore: TaskStore;
   /** Tokens, x402 and the ledger; the pipeline sees only `payments.gate` (the free gate when PAYMENTS=off). */
   payments: Payments;
+  metrics: Metrics;
 }
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel)): AppContext {
@@ -27,6 +29,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
   const providers = createProviderRegistry(config, logger);
   const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
+  const metrics = createMetrics();
   const pipeline = createCallPipeline({
     catalog,
     providers,
@@ -34,6 +37,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     results,
     images: config.images,
     logger,
+    metrics,
   });
-  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments };
+  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments, metrics };
 }

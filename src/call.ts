@@ -12,6 +12,7 @@ import type { ResultStore } from './images/result-store.js';
 import { checkDeliveryOptions, deliverResults, type Transport } from './images/deliver.js';
 import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 export interface CallRequest {
   /** serviceId, legacy id, tool name or Action. */
@@ -41,6 +42,7 @@ export interface CallDependencies {
   results: ResultStore;
   images: ImageLoadOptions;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 export type CallPipeline = (request: CallRequest) => Promise<CallOutcome>;
@@ -136,8 +138,24 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       throw appError;
     }
   };
-  // A charge is committed only as the last step of a successful call, so every failure says nothing was charged.
-  return (request) => pipeline(request).catch((error: unknown) => Promise.reject(notCharged(toAppError(error))));
+  return async (request) => {
+    const startedAt = performance.now();
+    const record = (outcome: string) =>
+      dependencies.metrics?.recordCall(
+        { tool: catalog.find(request.tool)?.tool ?? 'unknown', provider: providers.active, outcome },
+        (performance.now() - startedAt) / 1000,
+      );
+    try {
+      const outcome = await pipeline(request);
+      record('ok');
+      return outcome;
+    } catch (error) {
+      // A charge is committed only as the last step of a successful call, so every failure says nothing was charged.
+      const appError = notCharged(toAppError(error));
+      record(appError.code);
+      throw appError;
+    }
+  };
 }
 
 function notCharged(error: AppError): AppError {

@@ -69,7 +69,7 @@ describe('catalog', () => {
       expect(paths).toContain(`/api/tools/${capability.serviceId}`);
       for (const legacyId of capability.legacyIds) expect(paths).toContain(`/api/tools/${legacyId}`);
     }
-    for (const path of ['/api/catalog/search', '/openapi.json', '/services/{serviceId}', '/results/{resultId}', '/healthz', '/mcp']) expect(paths).toContain(path);
+    for (const path of ['/api/catalog/search', '/openapi.json', '/services/{serviceId}', '/results/{resultId}', '/healthz', '/metrics', '/mcp']) expect(paths).toContain(path);
     for (const path of ['/api/payments', '/api/payments/{token}', '/api/admin/tokens', '/api/admin/tokens/{token}']) expect(paths).toContain(path);
   });
 });

@@ -87,6 +87,14 @@ describe('REST API', () => {
     expect(health).toMatchObject({ status: 'ok', tools: 22, provider: 'alibaba' });
   });
 
+  it('counts calls by tool, provider and outcome for Prometheus', async () => {
+    await post('/api/tools/product-background-removal', {});
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/imageseg_calls_total\{tool="product_background_removal",provider="alibaba",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/imageseg_calls_total\{tool="product_background_removal",provider="alibaba",outcome="INVALID_ARGUMENT"\} [1-9]/);
+    expect(text).toContain('imageseg_call_duration_seconds_bucket');
+  });
+
   it('refuses a foreign Host or Origin on /mcp (DNS rebinding protection)', async () => {
     const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };

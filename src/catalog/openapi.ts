@@ -107,6 +107,13 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
   };
   paths['/openapi.json'] = { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } } } };
   Object.assign(paths, paymentPaths());
+  paths['/metrics'] = {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (needs the operator bearer token when ADMIN_TOKEN is set)',
+      responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': errorResponse('ADMIN_TOKEN set and not presented') },
+    },
+  };
   paths['/healthz'] = {
     get: { operationId: 'health', summary: 'Liveness and configuration summary', responses: { '200': { description: 'Healthy', content: jsonContent(jsonSchemaOf(healthSchema)) } } },
   };

@@ -7,6 +7,7 @@ import { mountMcp } from './mcp-route.js';
 import { mountTools } from './tools-route.js';
 import { mountCatalog } from './catalog-routes.js';
 import { mountPayments } from './payments-route.js';
+import { mountOperations } from './operations-route.js';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]', '::1'];
 
@@ -53,6 +54,7 @@ export function createHttpApp(context: AppContext): Express {
   mountTools(app, context);
   mountPayments(app, context);
   mountCatalog(app, context);
+  mountOperations(app, context);
   app.use((request, response) => sendError(response, new AppError('NOT_FOUND', `No route ${request.method} ${request.path}`)));
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;

@@ -54,8 +54,4 @@ export function mountCatalog(app: Express, context: AppContext): void {
     if (!stored) return sendError(response, new AppError('NOT_FOUND', 'Unknown or expired result'));
     response.type(stored.mimeType).set('Cache-Control', 'private, max-age=3600').send(stored.bytes);
   });
-
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok', version: PRODUCT_VERSION, provider: providers.active, tools: catalog.capabilities.length, payments: config.payments });
-  });
 }
