@@ -106,7 +106,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     const startedAt = performance.now();
     const capability = resolveCapability(catalog, request.tool);
     const { params, options } = splitOutputOptions(validateArguments(capability, request.arguments));
-    checkDeliveryOptions(options, dependencies.images);
+    await checkDeliveryOptions(options, dependencies.images);
     const provider = providers.select(capability);
     const reservation = await payments.reserve(capability, request.payment ?? {});
     try {

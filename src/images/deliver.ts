@@ -36,13 +36,21 @@ export interface Delivered {
   notes: string[];
 }
 
-export function checkDeliveryOptions(options: OutputOptions, context: Pick<DeliveryContext, 'fileRoots'>): void {
+/** Refuses impossible delivery requests before any money or compute is spent. */
+export async function checkDeliveryOptions(options: OutputOptions, context: Pick<DeliveryContext, 'fileRoots'>): Promise<void> {
   if (options.deliver === 'file' && context.fileRoots.length === 0) {
     throw new AppError('INVALID_ARGUMENT', 'deliver="file" is available over stdio only; use "stored" or "inline" over HTTP', { details: { fields: ['deliver'] } });
   }
   if (options.outputPath && options.deliver !== 'file') {
     throw new AppError('INVALID_ARGUMENT', 'outputPath needs deliver="file"', { details: { fields: ['outputPath'] } });
   }
+  if (options.outputPath && !(await insideRoots(path.resolve(options.outputPath), context.fileRoots))) {
+    throw outsideRoots(path.resolve(options.outputPath));
+  }
+}
+
+function outsideRoots(file: string): AppError {
+  return new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS) or its folder does not exist`, { details: { fields: ['outputPath'] } });
 }
 
 async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: string; width: number; height: number }> {
@@ -75,9 +83,7 @@ async function outputFile(context: DeliveryContext, options: OutputOptions, imag
   } else {
     file = path.resolve(`${context.serviceId}-${requestId.slice(0, 8).toLowerCase()}${suffix}.${extension}`);
   }
-  if (!(await insideRoots(file, context.fileRoots))) {
-    throw new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS)`, { details: { fields: ['outputPath'] } });
-  }
+  if (!(await insideRoots(file, context.fileRoots))) throw outsideRoots(file);
   return file;
 }
 

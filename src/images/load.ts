@@ -60,7 +60,8 @@ export function classifyImageSource(field: string, value: string): ImageSource {
   if (dataUrl) return { kind: 'inline', bytes: Buffer.from(dataUrl[3], 'base64') };
   if (/^file:\/\//i.test(trimmed)) return { kind: 'file', path: fileURLToPath(trimmed) };
   if (/^[A-Za-z0-9+/=\s_-]+$/.test(trimmed) && trimmed.length >= 64) return { kind: 'inline', bytes: Buffer.from(trimmed, 'base64') };
-  if (path.isAbsolute(trimmed) || trimmed.startsWith('./') || trimmed.startsWith('../')) return { kind: 'file', path: trimmed };
+  const looksLikeImageFile = /^[^\s]+\.(jpe?g|png|bmp|webp|gif|tiff?)$/i.test(trimmed);
+  if (path.isAbsolute(trimmed) || trimmed.startsWith('./') || trimmed.startsWith('../') || looksLikeImageFile) return { kind: 'file', path: trimmed };
   throw new AppError('INVALID_ARGUMENT', `${field}: expected an http(s) URL, a data: URL or base64 image data`, {
     details: { field },
   });
