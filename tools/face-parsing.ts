@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 五官分割 ParseFace (imageseg 2019-12-30). */
 export const faceParsing = defineCapability({
@@ -29,12 +29,9 @@ export const faceParsing = defineCapability({
     'makeup',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG or PNG; at most 4 MB; larger than 100x100 and smaller than 2048x2048 pixels; aspect ratio (width/height) between 0.5 and 2. It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: JPEG/JPG or PNG; at most 4 MB; larger than 100x100 and smaller than 2048x2048 pixels; aspect ratio (width/height) between 0.5 and 2. It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageURL: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 面部分割 SegmentFace (imageseg 2019-12-30). */
 export const faceSegmentation = defineCapability({
@@ -24,12 +24,9 @@ export const faceSegmentation = defineCapability({
     'facial region',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageURL: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 食品分割 SegmentFood (imageseg 2019-12-30). */
 export const foodSegmentation = defineCapability({
@@ -26,12 +26,9 @@ export const foodSegmentation = defineCapability({
     'matting',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
+    ),
     ReturnForm: z
       .enum(['mask', 'whiteBK'])
       .optional()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 通用分割 SegmentCommonImage (imageseg 2019-12-30). */
 export const generalSegmentation = defineCapability({
@@ -28,12 +28,9 @@ export const generalSegmentation = defineCapability({
     'white background',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
+    ),
     ReturnForm: z
       .enum(['mask', 'whiteBK'])
       .optional()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 高清人体分割 SegmentHDBody (imageseg 2019-12-30). */
 export const hdBodySegmentation = defineCapability({
@@ -25,12 +25,9 @@ export const hdBodySegmentation = defineCapability({
     'matting',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG (transparent PNG accepted); at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: JPEG/JPG, BMP or PNG (transparent PNG accepted); at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageURL: {

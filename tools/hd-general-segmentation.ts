@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 通用高清分割 SegmentHDCommonImage (imageseg 2019-12-30). */
 export const hdGeneralSegmentation = defineCapability({
@@ -26,12 +26,9 @@ export const hdGeneralSegmentation = defineCapability({
     'async',
   ],
   input: {
-    ImageUrl: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageUrl: imageParameter(
+      'Formats: PNG, JPEG/JPG or BMP; at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageUrl: {

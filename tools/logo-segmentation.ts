@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** Logo分割 SegmentLogo (imageseg 2019-12-30). */
 export const logoSegmentation = defineCapability({
@@ -25,12 +25,9 @@ export const logoSegmentation = defineCapability({
     'transparent background',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageURL: {

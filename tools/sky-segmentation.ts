@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
 
 /** 天空分割 SegmentSky (imageseg 2019-12-30). */
 export const skySegmentation = defineCapability({
@@ -23,12 +23,9 @@ export const skySegmentation = defineCapability({
     'sky cutout',
   ],
   input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
-      ),
+    ImageURL: imageParameter(
+      'Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
+    ),
   },
   images: {
     ImageURL: {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** How an Action relates to Alibaba's asynchronous job API (GetAsyncJobResult). */
 export type AsyncMode = 'never' | 'optional' | 'always';
@@ -59,3 +59,11 @@ export function defineCapability<Shape extends z.ZodRawShape>(capability: Capabi
 }
 
 export const DEFAULT_PRICE: Price = { amount: '0.20', currency: 'USD', billing: 'per_call', maxCallsPerPayment: 1 };
+
+const IMAGE_SOURCES =
+  'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you).';
+
+/** An image parameter: what every image input accepts, then the Action's own requirements in words. */
+export function imageParameter(requirements: string) {
+  return z.string().min(1).describe(`${IMAGE_SOURCES} ${requirements}`);
+}
