@@ -51,9 +51,17 @@ export function inputShapeOf(capability: Capability): z.ZodRawShape {
   return capability.price ? { ...shape, ...paymentShape } : shape;
 }
 
-/** Strict: an unknown parameter name is a mistake worth reporting (Alibaba names are case-sensitive). */
-export function inputSchemaOf(capability: Capability) {
-  return z.object(argumentShapeOf(capability)).strict();
+const inputSchemas = new WeakMap<Capability, z.ZodObject>();
+
+/**
+ * Strict: an unknown parameter name is a mistake worth reporting (Alibaba names are case-sensitive). Built once per
+ * capability: zod compiles a schema's parser on its first parse, so a fresh schema per call recompiled it every time
+ * (bench row 2: about 400 -> 550 paid calls/s once cached).
+ */
+export function inputSchemaOf(capability: Capability): z.ZodObject {
+  let schema = inputSchemas.get(capability);
+  if (!schema) inputSchemas.set(capability, (schema = z.object(argumentShapeOf(capability)).strict()));
+  return schema;
 }
 
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {

@@ -1,0 +1,55 @@
+/**
+ * Every count the benchmarks use, pinned here so two runs do the same work. Times are in milliseconds. A row's
+ * headline number is the median of its runs; ours and the baseline are measured alternately in the same run.
+ */
+export const SETTINGS = {
+  gateway: {
+    /** Calls of each kind (ours, SDK) before timing starts. */
+    warmup: 15,
+    runs: 5,
+    callsPerRun: 30,
+    /** The product photo sent to SegmentCommodity: a 1000x800 JPEG. */
+    image: { width: 1000, height: 800 },
+  },
+  throughput: {
+    connections: 32,
+    warmupMs: 2_000,
+    runs: 3,
+    runMs: 4_000,
+    /** Every n-th token is presented a second time at once, on another connection: a double-spend attempt. */
+    replayEvery: 10,
+    /** Tokens minted per expected successful call (covers replays and estimate error). */
+    tokenHeadroom: 2,
+    baselineRunMs: 3_000,
+  },
+  verification: {
+    warmup: 200,
+    runs: 5,
+    perRun: 400,
+  },
+  async: {
+    /** Job durations (queuing + processing) spread evenly over this range, one job each, all at once. */
+    jobCount: 24,
+    shortestJobMs: 1_000,
+    longestJobMs: 5_000,
+    /** One job of this length, run beside the others, counts the polls of a long job. */
+    longJobMs: 30_000,
+    /** What a plain client does without our backoff: poll every second. */
+    baselineIntervalMs: 1_000,
+  },
+  localModel: {
+    side: 1024,
+    /** Composites with known alpha; the first run of each model is a warm-up and is not timed. */
+    composites: 5,
+  },
+  coldStart: {
+    warmup: 1,
+    runs: 9,
+  },
+  memory: {
+    /** Settle time before reading idle RSS. */
+    settleMs: 1_500,
+    /** RSS is sampled this often while the large call runs (VmHWM gives the true peak). */
+    sampleMs: 25,
+  },
+} as const;
