@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import { AppError } from '../../errors.js';
 import { flattenOnWhite, probabilitiesToAlpha, resizeGrey, resizeRgb, type DecodedImage, type GreyImage } from './image-io.js';
-import { packageRoot, type ModelStatus } from './model-status.js';
+import { packageRoot, resolvePackageEntry, type ModelStatus } from './model-status.js';
+import { startOnnxWorker, type OnnxWorkerSession } from './onnx-worker.js';
 import { createTaskQueue } from './queue.js';
 
 /**
@@ -77,21 +78,6 @@ export function isnetStatus(): ModelStatus {
   };
 }
 
-/** The part of onnxruntime-node's API used here; typed locally so the build does not need the optional package. */
-interface OrtTensor {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-}
-interface OrtModule {
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
-  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
-}
-
 export interface SalientObjectModel {
   /** Alpha of the salient object(s) at the image's own size. */
   predict(image: DecodedImage, signal?: AbortSignal): Promise<GreyImage>;
@@ -99,27 +85,20 @@ export interface SalientObjectModel {
 
 export function createIsnet(logger: Logger): SalientObjectModel {
   const queue = createTaskQueue(1);
-  let loading: Promise<{ ort: OrtModule; session: OrtSession }> | null = null;
+  let loading: Promise<OnnxWorkerSession> | null = null;
 
-  async function load(): Promise<{ ort: OrtModule; session: OrtSession }> {
+  async function load(): Promise<OnnxWorkerSession> {
     const weights = locateWeights();
     if (!weights.files) throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${weights.detail}`);
+    const runtimePath = resolvePackageEntry(RUNTIME_PACKAGE);
+    if (!runtimePath) throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${RUNTIME_PACKAGE} is not installed`);
     const started = performance.now();
-    let ort: OrtModule;
-    try {
-      const specifier = RUNTIME_PACKAGE; // a variable keeps TypeScript from requiring the optional package at build time
-      ort = (await import(specifier)) as OrtModule;
-    } catch (error) {
-      throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${RUNTIME_PACKAGE} failed to load (${(error as Error).message})`, {
-        cause: error,
-      });
-    }
     const parts = await Promise.all(weights.files.chunks.map((file) => readFile(file)));
-    const bytes = Buffer.concat(parts, weights.files.size);
+    const bytes = new Uint8Array(Buffer.concat(parts, weights.files.size));
     const threads = Math.max(1, Math.min(os.availableParallelism(), 8));
-    let session: OrtSession;
+    let session: OnnxWorkerSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await startOnnxWorker(runtimePath, bytes, {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
@@ -134,10 +113,11 @@ export function createIsnet(logger: Logger): SalientObjectModel {
       throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object failed to load: ${(error as Error).message}`, { cause: error });
     }
     if (!session.inputNames.includes('input') || !session.outputNames.includes('output')) {
+      await session.close();
       throw new AppError('PROVIDER_NOT_CONFIGURED', 'Local model salient-object: unexpected ISNet inputs/outputs');
     }
-    logger.info({ model: 'salient-object', loadMs: Math.round(performance.now() - started), threads }, 'local model loaded');
-    return { ort, session };
+    logger.info({ model: 'salient-object', loadMs: Math.round(performance.now() - started), threads }, 'local model loaded (worker thread)');
+    return session;
   }
 
   function ensureLoaded() {
@@ -153,7 +133,7 @@ export function createIsnet(logger: Logger): SalientObjectModel {
   return {
     predict(image, signal) {
       return queue.run(async () => {
-        const { ort, session } = await ensureLoaded();
+        const session = await ensureLoaded();
         signal?.throwIfAborted();
         const started = performance.now();
         const rgb = await resizeRgb(flattenOnWhite(image), image, SIZE, SIZE);
@@ -164,9 +144,8 @@ export function createIsnet(logger: Logger): SalientObjectModel {
           input[i + plane] = (rgb[i * 3 + 1] - 128) / 256;
           input[i + 2 * plane] = (rgb[i * 3 + 2] - 128) / 256;
         }
-        const outputs = await session.run({ input: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) }, ['output']);
-        const output = outputs.output;
-        if (!(output.data instanceof Float32Array) || output.data.length !== plane) {
+        const output = await session.run('input', input, [1, 3, SIZE, SIZE], 'output');
+        if (output.data.length !== plane) {
           throw new AppError('INTERNAL', `salient-object: unexpected output shape ${output.dims.join('x')}`);
         }
         const mask = await resizeGrey({ width: SIZE, height: SIZE, data: probabilitiesToAlpha(output.data) }, image.width, image.height);
