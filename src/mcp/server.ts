@@ -25,7 +25,7 @@ export interface McpDependencies {
 
 /** How long a finished task's result stays fetchable, and how often task-aware clients should poll. */
 const TASK_TTL_MS = 60 * 60 * 1000;
-const TASK_POLL_MS = 50;
+const TASK_POLL_MS = 100;
 
 function splitPayment(args: Record<string, unknown>, extra: Extra): { params: Record<string, unknown>; payment: PaymentCredentials } {
   const { paymentToken, ...params } = args;
