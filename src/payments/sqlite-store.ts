@@ -76,7 +76,10 @@ export function openSqliteLedger(file: string): LedgerStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 10000');
-  db.pragma('synchronous = FULL');
+  // NORMAL in WAL mode survives any process crash; a power cut may drop the last few per-call uses (in the
+  // customer's favour). Money coming in (tokens, settlements) is made durable at once by a checkpoint, which
+  // syncs the WAL. FULL cost two fsyncs per paid call: ~5 ms and a third of the throughput (bench row 2).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
 
@@ -159,9 +162,12 @@ export function openSqliteLedger(file: string): LedgerStore {
     source: row.source,
   });
 
+  const makeDurable = () => db.pragma('wal_checkpoint(PASSIVE)');
+
   return {
     async createToken(token: NewToken, now: number) {
       statements.insertToken.run({ ...token, now });
+      makeDurable();
     },
     async findToken(tokenHash, now) {
       const row = statements.token.get(tokenHash);
@@ -190,6 +196,7 @@ export function openSqliteLedger(file: string): LedgerStore {
     },
     async recordSettlement(settlement, now, token) {
       settle.immediate(settlement, now, token);
+      makeDurable();
     },
     async close() {
       if (db.open) db.close();
