@@ -142,7 +142,7 @@ export async function measureAsyncDelay(workDirectory: string): Promise<RowResul
         note:
           `${range}; polling ${JSON.stringify(polling)} (simulated: ${Math.round(simulatedLate(polling))} ms late at p50); ` +
           `${JSON.stringify(alternative)} would give ${Math.round(simulatedLate(alternative))} ms with ${simulatePolling(alternative, settings.longJobMs).polls} polls per ${settings.longJobMs / 1000} s job; ` +
-          'MCP tools/call on a task tool is answered by the SDK polling the task store every 200 ms',
+          'MCP tools/call on a task tool is answered by the SDK polling the task store every 100 ms',
       },
       { row: '4', metric: '  same over REST, p50', ours: restDelay, unit: 'ms', baseline: { label: 'SDK polling every 1 s', value: baselineDelay }, ratio: restDelay / baselineDelay },
       {

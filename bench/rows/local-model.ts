@@ -80,7 +80,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
       baseline: { label: '@imgly removeBackground', value: peerMs },
       ratio: ourMs / peerMs,
       target: { text: '≤ 0.5×', met: ourMs / peerMs <= 0.5 },
-      note: `${timings.ours.length} timed images per side after one warm-up; same ISNet weights (medium, fp16) on onnxruntime-node; our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs on the main thread)`,
+      note: `${timings.ours.length} timed images per side after one warm-up; same ISNet weights (medium, fp16) on onnxruntime-node; our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
     },
     {
       row: '5',
