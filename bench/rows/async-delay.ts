@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { startAlibabaEmulator } from '../../test/emulator/index.js';
+import { emulatorEnvironment } from '../../test/support/server.js';
 import { loadConfig } from '../../src/config.js';
 import { SETTINGS } from '../settings.js';
 import { productPhoto } from '../lib/images.js';
@@ -57,12 +58,7 @@ export async function measureAsyncDelay(workDirectory: string): Promise<RowResul
     name: 'async',
     workDirectory: path.join(workDirectory, 'async'),
     environment: {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
-      IMAGESEG_ENDPOINT: emulator.endpoint,
-      IMAGESEG_PROTOCOL: 'http',
-      IMAGESEG_PASSTHROUGH_HOSTS: '127.0.0.1',
-      IMAGESEG_ALLOW_PRIVATE_URLS: '1',
+      ...emulatorEnvironment(emulator),
       PAYMENTS: 'off',
       DATABASE_URL: path.join(workDirectory, 'async', 'ledger.db'),
     },

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { startAlibabaEmulator } from '../../test/emulator/index.js';
+import { emulatorEnvironment } from '../../test/support/server.js';
 import { SETTINGS } from '../settings.js';
 import { productPhoto } from '../lib/images.js';
 import { mintTokens } from '../lib/ledger.js';
@@ -54,12 +55,7 @@ export async function measureGatewayLatency(workDirectory: string): Promise<RowR
     name: 'gateway',
     workDirectory: path.join(workDirectory, 'gateway'),
     environment: {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
-      IMAGESEG_ENDPOINT: emulator.endpoint,
-      IMAGESEG_PROTOCOL: 'http',
-      IMAGESEG_PASSTHROUGH_HOSTS: '127.0.0.1',
-      IMAGESEG_ALLOW_PRIVATE_URLS: '1',
+      ...emulatorEnvironment(emulator),
       PAYMENTS: 'required',
       DATABASE_URL: databaseUrl,
     },

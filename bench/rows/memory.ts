@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startAlibabaEmulator } from '../../test/emulator/index.js';
+import { emulatorEnvironment } from '../../test/support/server.js';
 import { capabilities } from '../../tools/index.js';
 import { SETTINGS } from '../settings.js';
 import { largestPng, productPhoto } from '../lib/images.js';
@@ -48,12 +49,7 @@ export async function measureMemory(workDirectory: string): Promise<RowResult[]>
     name: 'memory',
     workDirectory: directory,
     environment: {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
-      IMAGESEG_ENDPOINT: emulator.endpoint,
-      IMAGESEG_PROTOCOL: 'http',
-      IMAGESEG_PASSTHROUGH_HOSTS: '127.0.0.1',
-      IMAGESEG_ALLOW_PRIVATE_URLS: '1',
+      ...emulatorEnvironment(emulator),
       IMAGESEG_JOB_DEADLINE_SECONDS: '300',
       PAYMENTS: 'off',
       DATABASE_URL: path.join(directory, 'ledger.db'),

@@ -11,6 +11,7 @@ import { verifyTypedData } from 'ethers';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types';
 import { AppError } from '../../src/errors.js';
 import type { Facilitator } from '../../src/payments/index.js';
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../src/payments/verify.js';
 import { createCatalog } from '../../src/catalog/lookup.js';
 import { capabilities } from '../../tools/index.js';
 import { createPayer } from '../../test/support/payments.js';
@@ -22,16 +23,6 @@ import type { RowResult } from '../lib/report.js';
 const SERVICE = 'product-background-removal';
 const PAY_TO = '0x2222222222222222222222222222222222222222';
 
-const TRANSFER_WITH_AUTHORIZATION = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-};
 
 const agreeingFacilitator: Facilitator = {
   url: 'stub:facilitator',
@@ -65,7 +56,7 @@ export async function measureX402Verification(workDirectory: string): Promise<Ro
     const domain = { name: String(requirement.extra.name), version: String(requirement.extra.version), chainId: Number(requirement.network.split(':')[1]), verifyingContract: requirement.asset };
     const recover = async (payload: PaymentPayload) => {
       const { authorization, signature } = payload.payload as { authorization: Record<string, string>; signature: string };
-      if (verifyTypedData(domain, TRANSFER_WITH_AUTHORIZATION, authorization, signature).toLowerCase() !== payer.address.toLowerCase()) throw new Error('baseline recovered another signer');
+      if (verifyTypedData(domain, TRANSFER_WITH_AUTHORIZATION_TYPES, authorization, signature).toLowerCase() !== payer.address.toLowerCase()) throw new Error('baseline recovered another signer');
     };
 
     // The baseline only reads, so it may see the same payloads again; ours claims each nonce once.
