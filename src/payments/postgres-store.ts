@@ -1,62 +1,8 @@
 import pg from 'pg';
 import type { LedgerStore, NewToken, TokenRefusal, TokenState } from './store.js';
+import { ledgerSchema } from './ledger-schema.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS payment_tokens (
-  token_hash  TEXT PRIMARY KEY,
-  service_id  TEXT NOT NULL,
-  calls_total INTEGER NOT NULL,
-  calls_used  INTEGER NOT NULL DEFAULT 0,
-  expires_at  BIGINT,
-  revoked_at  BIGINT,
-  created_at  BIGINT NOT NULL,
-  source      TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reservations (
-  id          TEXT PRIMARY KEY,
-  token_hash  TEXT NOT NULL REFERENCES payment_tokens(token_hash),
-  service_id  TEXT NOT NULL,
-  state       TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
-  lease_until BIGINT NOT NULL,
-  created_at  BIGINT NOT NULL,
-  closed_at   BIGINT
-);
-CREATE INDEX IF NOT EXISTS reservations_held ON reservations(token_hash, lease_until) WHERE state = 'held';
-CREATE TABLE IF NOT EXISTS x402_nonces (
-  network    TEXT NOT NULL,
-  asset      TEXT NOT NULL,
-  payer      TEXT NOT NULL,
-  nonce      TEXT NOT NULL,
-  state      TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
-  service_id TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (network, asset, payer, nonce)
-);
-CREATE TABLE IF NOT EXISTS settlements (
-  id          BIGSERIAL PRIMARY KEY,
-  network     TEXT NOT NULL,
-  asset       TEXT NOT NULL,
-  payer       TEXT NOT NULL,
-  nonce       TEXT NOT NULL,
-  amount      TEXT NOT NULL,
-  usd         TEXT NOT NULL,
-  transaction_hash TEXT NOT NULL,
-  service_id  TEXT NOT NULL,
-  purpose     TEXT NOT NULL,
-  token_hash  TEXT,
-  created_at  BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS charges (
-  id             BIGSERIAL PRIMARY KEY,
-  service_id     TEXT NOT NULL,
-  usd            TEXT NOT NULL,
-  token_hash     TEXT,
-  reservation_id TEXT,
-  settlement_id  BIGINT,
-  created_at     BIGINT NOT NULL
-);
-`;
+const SCHEMA = ledgerSchema('postgres');
 
 /** Any number agreed by every process that creates the schema, so two first starts do not race. */
 const SCHEMA_LOCK = 402_2019_1230;

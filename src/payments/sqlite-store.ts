@@ -2,63 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LedgerStore, NewToken, NonceKey, TokenRefusal, TokenState } from './store.js';
+import { ledgerSchema } from './ledger-schema.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS payment_tokens (
-  token_hash  TEXT PRIMARY KEY,
-  service_id  TEXT NOT NULL,
-  calls_total INTEGER NOT NULL,
-  calls_used  INTEGER NOT NULL DEFAULT 0,
-  expires_at  INTEGER,
-  revoked_at  INTEGER,
-  created_at  INTEGER NOT NULL,
-  source      TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reservations (
-  id          TEXT PRIMARY KEY,
-  token_hash  TEXT NOT NULL REFERENCES payment_tokens(token_hash),
-  service_id  TEXT NOT NULL,
-  state       TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
-  lease_until INTEGER NOT NULL,
-  created_at  INTEGER NOT NULL,
-  closed_at   INTEGER
-);
-CREATE INDEX IF NOT EXISTS reservations_held ON reservations(token_hash, lease_until) WHERE state = 'held';
-CREATE TABLE IF NOT EXISTS x402_nonces (
-  network    TEXT NOT NULL,
-  asset      TEXT NOT NULL,
-  payer      TEXT NOT NULL,
-  nonce      TEXT NOT NULL,
-  state      TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
-  service_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (network, asset, payer, nonce)
-);
-CREATE TABLE IF NOT EXISTS settlements (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,
-  network     TEXT NOT NULL,
-  asset       TEXT NOT NULL,
-  payer       TEXT NOT NULL,
-  nonce       TEXT NOT NULL,
-  amount      TEXT NOT NULL,
-  usd         TEXT NOT NULL,
-  transaction_hash TEXT NOT NULL,
-  service_id  TEXT NOT NULL,
-  purpose     TEXT NOT NULL,
-  token_hash  TEXT,
-  created_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS charges (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,
-  service_id     TEXT NOT NULL,
-  usd            TEXT NOT NULL,
-  token_hash     TEXT,
-  reservation_id TEXT,
-  settlement_id  INTEGER,
-  created_at     INTEGER NOT NULL
-);
-`;
+const SCHEMA = ledgerSchema('sqlite');
 
 interface TokenRow {
   service_id: string;
