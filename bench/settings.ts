@@ -41,6 +41,13 @@ export const SETTINGS = {
     side: 1024,
     /** Composites with known alpha; the first run of each model is a warm-up and is not timed. */
     composites: 5,
+    /** The same comparison again on smaller composites (both models still infer at 1024 internally). */
+    smallSide: 512,
+    smallComposites: 5,
+    /** The person model (MediaPipe selfie) on one generated person: warm-up calls, then timed calls. */
+    person: { side: 512, warmup: 1, runs: 5 },
+    /** RefineMask (guided filter) on one soft-edged product with a coarse mask. */
+    refine: { side: 1024, warmup: 1, runs: 3 },
   },
   coldStart: {
     warmup: 1,

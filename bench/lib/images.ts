@@ -91,21 +91,70 @@ async function background(index: number, side: number): Promise<Buffer> {
   return mixed;
 }
 
+/** Renders `foreground` (an SVG whose alpha is the ground truth) over background `backgroundIndex`, softened by `blurSigma`. */
+async function composite(name: string, foregroundSvgText: string, backgroundIndex: number, side: number, blurSigma = 0.8): Promise<Composite> {
+  // The foreground rendered alone: its alpha is the ground truth (anti-aliased by the rasteriser, softened by a blur).
+  const foreground = await sharp(Buffer.from(foregroundSvgText)).ensureAlpha().blur(blurSigma).png().toBuffer();
+  const { data: alpha } = await sharp(foreground).extractChannel(3).raw().toBuffer({ resolveWithObject: true });
+  const backgroundRaw = await background(backgroundIndex, side);
+  const png = await sharp(backgroundRaw, { raw: { width: side, height: side, channels: 3 } })
+    .composite([{ input: foreground, blend: 'over' }])
+    .removeAlpha()
+    .png()
+    .toBuffer();
+  return { name, png, alpha: new Uint8Array(alpha), width: side, height: side };
+}
+
 export async function composites(count: number, side: number): Promise<Composite[]> {
   const result: Composite[] = [];
-  for (let index = 0; index < count; index += 1) {
-    // The foreground rendered alone: its alpha is the ground truth (anti-aliased by the rasteriser, softened by a blur).
-    const foreground = await sharp(Buffer.from(foregroundSvg(index, side))).ensureAlpha().blur(0.8).png().toBuffer();
-    const { data: alpha } = await sharp(foreground).extractChannel(3).raw().toBuffer({ resolveWithObject: true });
-    const backgroundRaw = await background(index, side);
-    const png = await sharp(backgroundRaw, { raw: { width: side, height: side, channels: 3 } })
-      .composite([{ input: foreground, blend: 'over' }])
-      .removeAlpha()
-      .png()
-      .toBuffer();
-    result.push({ name: `composite-${index + 1}`, png, alpha: new Uint8Array(alpha), width: side, height: side });
-  }
+  for (let index = 0; index < count; index += 1) result.push(await composite(`composite-${index + 1}`, foregroundSvg(index, side), index, side));
   return result;
+}
+
+/**
+ * A person the selfie model can recognise (as test/local-provider.test.ts draws one: a face with hair, eyes and
+ * mouth, neck, sweater with arms and hands, trousers; a bare head circle scores IoU 0), drawn in a 480x640 frame
+ * scaled into a `side` square, over a textured background.
+ */
+export async function personComposite(side: number): Promise<Composite> {
+  const person = `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="0 0 480 640" preserveAspectRatio="xMidYMax meet">
+    <rect x="212" y="220" width="56" height="60" fill="#c98f6e"/>
+    <ellipse cx="240" cy="175" rx="55" ry="70" fill="#e3b08f"/>
+    <path d="M183 170 Q184 98 240 100 Q298 98 298 170 Q294 128 240 126 Q188 128 183 170 Z" fill="#3b2616"/>
+    <ellipse cx="218" cy="170" rx="8" ry="5" fill="#2b1d14"/><ellipse cx="262" cy="170" rx="8" ry="5" fill="#2b1d14"/>
+    <path d="M226 218 Q240 226 254 218" stroke="#a0453a" stroke-width="4" fill="none"/>
+    <path d="M150 290 Q160 268 210 262 Q240 280 270 262 Q320 268 330 290 L340 520 L140 520 Z" fill="#b8443a"/>
+    <path d="M150 290 L105 470 L130 478 L172 330 Z" fill="#b8443a"/><path d="M330 290 L375 470 L350 478 L308 330 Z" fill="#b8443a"/>
+    <circle cx="117" cy="485" r="17" fill="#e3b08f"/><circle cx="363" cy="485" r="17" fill="#e3b08f"/>
+    <path d="M145 515 L335 515 L330 640 L250 640 L240 560 L230 640 L150 640 Z" fill="#30343f"/>
+  </svg>`;
+  return composite('person', person, 1, side);
+}
+
+/** A product-like object (a glass bottle with a cap) with soft edges: its alpha is blurred by a few pixels. */
+export async function softProductComposite(side: number): Promise<Composite> {
+  const s = side;
+  const bottle = `<svg xmlns="http://www.w3.org/2000/svg" width="${s}" height="${s}">
+    <defs><linearGradient id="glass" x1="0" y1="0" x2="1" y2="0"><stop offset="0" stop-color="#1d5a3a"/><stop offset="0.35" stop-color="#3f9a6a"/><stop offset="1" stop-color="#123824"/></linearGradient></defs>
+    <rect x="${s * 0.38}" y="${s * 0.34}" width="${s * 0.24}" height="${s * 0.54}" rx="${s * 0.04}" fill="url(#glass)"/>
+    <rect x="${s * 0.465}" y="${s * 0.14}" width="${s * 0.07}" height="${s * 0.22}" fill="url(#glass)"/>
+    <rect x="${s * 0.455}" y="${s * 0.1}" width="${s * 0.09}" height="${s * 0.05}" rx="${s * 0.006}" fill="#c8a24a"/>
+    <rect x="${s * 0.4}" y="${s * 0.52}" width="${s * 0.2}" height="${s * 0.18}" fill="#f7f3e8"/>
+  </svg>`;
+  return composite('soft-product', bottle, 2, side, Math.max(1, side / 400));
+}
+
+/** A coarse mask of `truth` as a client might send one: 1/16 resolution (blocky), scaled back, dilated; a JPEG. */
+export async function coarseMask(truth: Uint8Array, width: number, height: number): Promise<{ jpeg: Buffer; mask: Uint8Array }> {
+  const raw = (channels: 1) => ({ raw: { width, height, channels } });
+  const [w, h] = [Math.round(width / 16), Math.round(height / 16)];
+  const small = await sharp(truth, raw(1)).resize(w, h, { kernel: 'nearest' }).extractChannel(0).raw().toBuffer();
+  const blocky = await sharp(small, { raw: { width: w, height: h, channels: 1 } }).resize(width, height, { kernel: 'nearest' }).extractChannel(0).raw().toBuffer();
+  const dilated = await sharp(blocky, raw(1)).dilate(Math.max(1, Math.round(width / 100))).extractChannel(0).raw().toBuffer();
+  const jpeg = await sharp(dilated, raw(1)).jpeg({ quality: 90 }).toBuffer();
+  // What the provider sees is the decoded JPEG: score that, not the raw mask.
+  const { data } = await sharp(jpeg).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { jpeg, mask: new Uint8Array(data) };
 }
 
 /** A PNG of incompressible noise as close under `maxBytes` as a square allows: the largest accepted input by size. */
