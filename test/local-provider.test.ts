@@ -190,12 +190,13 @@ describe('local provider: wiring', () => {
   });
 
   it('shapes Data as the reference documents each Action', () => {
-    expect(responseData('SegmentCommodity', 'u').data).toEqual({ ImageURL: 'u' });
-    expect(responseData('SegmentHDCommonImage', 'u').data).toEqual({ ImageUrl: 'u' });
-    expect(responseData('RefineMask', 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
-    expect(responseData('SegmentFurniture', 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
-    expect(responseData('SegmentVehicle', 'u', 'http://x/y.jpg').data).toEqual({ Elements: [{ ImageURL: 'u', OriginImageURL: 'http://x/y.jpg' }] });
-    expect(responseData('SegmentVehicle', 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
+    const shapeOf = (action: string) => capability(action).resultShape ?? 'ImageURL';
+    expect(responseData(shapeOf('SegmentCommodity'), 'u').data).toEqual({ ImageURL: 'u' });
+    expect(responseData(shapeOf('SegmentHDCommonImage'), 'u').data).toEqual({ ImageUrl: 'u' });
+    expect(responseData(shapeOf('RefineMask'), 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
+    expect(responseData(shapeOf('SegmentFurniture'), 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
+    expect(responseData(shapeOf('SegmentVehicle'), 'u', 'http://x/y.jpg').data).toEqual({ Elements: [{ ImageURL: 'u', OriginImageURL: 'http://x/y.jpg' }] });
+    expect(responseData(shapeOf('SegmentVehicle'), 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });
   });
 
   it('runs queued tasks one at a time and drops a waiting task whose signal aborts', async () => {

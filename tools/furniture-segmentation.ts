@@ -40,4 +40,5 @@ export const furnitureSegmentation = defineCapability({
   async: 'never',
   price: DEFAULT_PRICE,
   localModel: 'salient-object',
+  resultShape: 'Elements',
 });

@@ -41,4 +41,5 @@ export const hdGeneralSegmentation = defineCapability({
   async: 'always',
   price: DEFAULT_PRICE,
   localModel: 'salient-object',
+  resultShape: 'ImageUrl',
 });

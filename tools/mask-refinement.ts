@@ -55,4 +55,5 @@ export const maskRefinement = defineCapability({
   async: 'never',
   price: DEFAULT_PRICE,
   localModel: 'mask-refinement',
+  resultShape: 'Elements',
 });

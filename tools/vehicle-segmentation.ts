@@ -39,4 +39,5 @@ export const vehicleSegmentation = defineCapability({
   async: 'never',
   price: DEFAULT_PRICE,
   localModel: 'salient-object',
+  resultShape: 'ElementsWithOrigin',
 });

@@ -26,6 +26,12 @@ export interface Price {
   maxCallsPerPayment: number;
 }
 
+/**
+ * Where an Action's result image sits in its response `Data`, per the reference: `{ ImageURL }` (most),
+ * `{ ImageUrl }`, `{ Elements: [{ ImageURL }] }`, or the same with the input echoed as `OriginImageURL`.
+ */
+export type ResultShape = 'ImageURL' | 'ImageUrl' | 'Elements' | 'ElementsWithOrigin';
+
 /** Which embedded model can serve a capability when no Alibaba credentials are set. */
 export type LocalModel = 'salient-object' | 'person' | 'mask-refinement';
 
@@ -51,6 +57,8 @@ export interface Capability<Shape extends z.ZodRawShape = z.ZodRawShape> {
   price: Price | null;
   /** The embedded model that can serve this capability, if any. */
   localModel?: LocalModel;
+  /** With `localModel`: where the embedded provider puts its result image in `Data` (default `ImageURL`). */
+  resultShape?: ResultShape;
 }
 
 /** Identity function: keeps descriptors plain data while TypeScript infers the input shape. */

@@ -132,7 +132,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
       const { encoded, input } = outcome;
       const stored = await call.results.save(encoded.bytes, encoded.mimeType);
       call.onProgress?.({ progress: 3, total: 3, message: 'done' });
-      const { data, field } = responseData(capability.action, stored.url, input.sourceUrl);
+      const { data, field } = responseData(capability.resultShape ?? 'ImageURL', stored.url, input.sourceUrl);
       logger.info(
         { action: capability.action, model, ms: Math.round(performance.now() - started), width: encoded.width, height: encoded.height },
         'local call done',

@@ -1,20 +1,6 @@
-/**
- * The `Data` object of each Action's response, field names exactly as the imageseg 2019-12-30
- * reference documents them (its XML/JSON examples):
- * - `{ ImageURL }`: SegmentCommodity, SegmentCommonImage, SegmentBody, SegmentHDBody, SegmentAnimal, ...
- * - `{ ImageUrl }`: SegmentHDCommonImage (lower-case "rl", as in its ImageUrl request parameter)
- * - `{ Elements: [{ ImageURL }] }`: SegmentFurniture, RefineMask
- * - `{ Elements: [{ ImageURL, OriginImageURL }] }`: SegmentVehicle (OriginImageURL = the input's URL)
- */
-type DataShape = 'ImageURL' | 'ImageUrl' | 'Elements' | 'ElementsWithOrigin';
+import type { ResultShape } from '../../catalog/capability.js';
 
-const SHAPES: Readonly<Record<string, DataShape>> = {
-  SegmentHDCommonImage: 'ImageUrl',
-  SegmentFurniture: 'Elements',
-  RefineMask: 'Elements',
-  SegmentVehicle: 'ElementsWithOrigin',
-};
-
+/** An Action's response `Data` for one result image, in the shape its descriptor's `resultShape` names. */
 export interface ResponseData {
   data: Record<string, unknown>;
   /** Where the image URL sits in `data`, e.g. `ImageURL` or `Elements[0].ImageURL`. */
@@ -22,8 +8,8 @@ export interface ResponseData {
 }
 
 /** Builds `Data` for one result image; `originUrl` is the input's http(s) URL when it came from one. */
-export function responseData(action: string, imageUrl: string, originUrl?: string): ResponseData {
-  switch (SHAPES[action] ?? 'ImageURL') {
+export function responseData(shape: ResultShape, imageUrl: string, originUrl?: string): ResponseData {
+  switch (shape) {
     case 'ImageUrl':
       return { data: { ImageUrl: imageUrl }, field: 'ImageUrl' };
     case 'Elements':
