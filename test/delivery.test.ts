@@ -90,6 +90,16 @@ describe('result delivery with the local provider', () => {
       expect((await sharp(Buffer.from(image.data, 'base64')).metadata()).width).toBe(200);
       const link = result.content.find((item) => item.type === 'resource_link') as { uri: string };
       expect(link.uri).toMatch(/\/results\//);
+
+      // deliver="stored" over MCP: a lasting link and no embedded image.
+      const stored = (await client.callTool({
+        name: 'mask_refinement',
+        arguments: { ImageURL: dataUrl(inputs.image), MaskImageURL: dataUrl(inputs.mask), deliver: 'stored' },
+      })) as CallToolResult;
+      expect(stored.content.some((item) => item.type === 'image')).toBe(false);
+      const storedUrl = (stored.structuredContent as { data: { Elements: Array<{ ImageURL: string }> } }).data.Elements[0].ImageURL;
+      expect(storedUrl.startsWith(`${server.url}/results/`)).toBe(true);
+      expect((await fetch(storedUrl)).status).toBe(200);
     } finally {
       await client.close();
     }
@@ -146,7 +156,7 @@ describe('result delivery with the Alibaba provider', () => {
 });
 
 describe('result delivery over stdio', () => {
-  it('writes the result next to the input file when deliver="file"', async () => {
+  it('writes the result next to the input file when deliver="file", and embeds it by default', async () => {
     const directory = mkdtempSync(path.join(tmpdir(), 'imageseg-files-'));
     try {
       const { image, mask } = await refineInputs();
@@ -171,6 +181,13 @@ describe('result delivery over stdio', () => {
         expect((result.structuredContent as { data: { Elements: Array<{ ImageURL: string }> } }).data.Elements[0].ImageURL).toBe(written);
         expect(existsSync(written)).toBe(true);
         expect((await sharp(readFileSync(written)).metadata()).width).toBe(200);
+
+        const inline = (await client.callTool({
+          name: 'mask_refinement',
+          arguments: { ImageURL: path.join(directory, 'photo.png'), MaskImageURL: path.join(directory, 'mask.png') },
+        })) as CallToolResult;
+        const embedded = inline.content.find((item) => item.type === 'image') as { data: string };
+        expect((await sharp(Buffer.from(embedded.data, 'base64')).metadata()).width).toBe(200);
 
         const outside = (await client.callTool({
           name: 'mask_refinement',
