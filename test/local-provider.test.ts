@@ -15,6 +15,7 @@ import { decodeBmp } from '../src/providers/local/bmp.js';
 import { createTaskQueue } from '../src/providers/local/queue.js';
 import { responseData } from '../src/providers/local/response.js';
 import { boxMean } from '../src/providers/local/guided-filter.js';
+import { PERSON } from './support/images.js';
 
 // Fixtures are generated here with sharp (SVG rendering + raw compositing), with an exactly known alpha.
 
@@ -138,18 +139,6 @@ const PRODUCT = `
   <rect x="200" y="110" width="240" height="280" rx="40" fill="url(#body)"/>
   <ellipse cx="320" cy="110" rx="60" ry="24" fill="#5a1a0a"/>
   <rect x="240" y="200" width="160" height="80" rx="8" fill="url(#stripes)"/>`;
-
-/** (b) A person: face with hair, eyes and mouth, neck, sweater with arms and hands, trousers. */
-const PERSON = `
-  <rect x="212" y="220" width="56" height="60" fill="#c98f6e"/>
-  <ellipse cx="240" cy="175" rx="55" ry="70" fill="#e3b08f"/>
-  <path d="M183 170 Q184 98 240 100 Q298 98 298 170 Q294 128 240 126 Q188 128 183 170 Z" fill="#3b2616"/>
-  <ellipse cx="218" cy="170" rx="8" ry="5" fill="#2b1d14"/><ellipse cx="262" cy="170" rx="8" ry="5" fill="#2b1d14"/>
-  <path d="M226 218 Q240 226 254 218" stroke="#a0453a" stroke-width="4" fill="none"/>
-  <path d="M150 290 Q160 268 210 262 Q240 280 270 262 Q320 268 330 290 L340 520 L140 520 Z" fill="#b8443a"/>
-  <path d="M150 290 L105 470 L130 478 L172 330 Z" fill="#b8443a"/><path d="M330 290 L375 470 L350 478 L308 330 Z" fill="#b8443a"/>
-  <circle cx="117" cy="485" r="17" fill="#e3b08f"/><circle cx="363" cy="485" r="17" fill="#e3b08f"/>
-  <path d="M145 515 L335 515 L330 640 L250 640 L240 560 L230 640 L150 640 Z" fill="#30343f"/>`;
 
 const ROOM = `
   <defs><filter id="wall"><feTurbulence type="fractalNoise" baseFrequency="0.02" numOctaves="3" seed="5"/><feColorMatrix type="saturate" values="0"/>
