@@ -22,11 +22,19 @@ export interface AppContext {
   /** Tokens, x402 and the ledger; the pipeline sees only `payments.gate` (the free gate when PAYMENTS=off). */
   payments: Payments;
   metrics: Metrics;
+  /** Aborted at shutdown: every call still running stops and is not charged. */
+  shutdown: AbortController;
 }
 
-export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel)): AppContext {
+export interface AppOverrides {
+  /** Benchmarks: a provider that answers at once, with the rest of the product's wiring unchanged. */
+  providers?: ProviderRegistry;
+}
+
+export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel), overrides: AppOverrides = {}): AppContext {
   const catalog = createCatalog(capabilities);
-  const providers = createProviderRegistry(config, logger);
+  const providers = overrides.providers ?? createProviderRegistry(config, logger);
+  const shutdown = new AbortController();
   const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
   const metrics = createMetrics();
@@ -34,10 +42,13 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     catalog,
     providers,
     payments: payments.gate,
+    records: payments.records,
+    leaseMs: payments.leaseMs,
+    shutdown: shutdown.signal,
     results,
     images: config.images,
     logger,
     metrics,
   });
-  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments, metrics };
+  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments, metrics, shutdown };
 }

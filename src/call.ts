@@ -4,7 +4,7 @@ import type { Catalog } from './catalog/lookup.js';
 import type { Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
 import { findResultImages } from './images/result-fields.js';
-import type { PaymentCredentials, PaymentGate } from './payments/index.js';
+import { nothingHeld, paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate, type Reservation } from './payments/index.js';
 import type { Progress, ProviderResult, ResultImage } from './providers/provider.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
@@ -13,6 +13,8 @@ import { checkDeliveryOptions, deliverResults, type Transport } from './images/d
 import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { claimIdentity, identityOf, recordAnswer, replayedImages, type IdempotentIdentity } from './calls/idempotency.js';
+import { jobRecorder, jobToResume, keepPaymentForJob, settlementOf, type JobSettlement } from './calls/jobs.js';
 
 export interface CallRequest {
   /** serviceId, legacy id, tool name or Action. */
@@ -22,7 +24,10 @@ export interface CallRequest {
   transport: Transport;
   payment?: PaymentCredentials;
   onProgress?: (progress: Progress) => void;
+  /** Aborted when the caller cancels or goes away: the call stops and nothing is charged. */
   signal?: AbortSignal;
+  /** REST `Idempotency-Key`, MCP `_meta["idempotency-key"]`: one key (per payer) runs and pays once. */
+  idempotencyKey?: string;
 }
 
 export interface CallOutcome {
@@ -33,12 +38,20 @@ export interface CallOutcome {
   /** The ones the adapter should embed (MCP image content). */
   inline: ResultImage[];
   receipt?: unknown;
+  /** The first answer to this idempotency key, given again: no provider call, no charge. */
+  replayed?: boolean;
 }
 
 export interface CallDependencies {
   catalog: Catalog;
   providers: ProviderRegistry;
   payments: PaymentGate;
+  /** Idempotency records and asynchronous jobs (the ledger's database). */
+  records: () => Promise<CallRecordStore>;
+  /** Aborted when the server shuts down: calls still running end uncharged. */
+  shutdown?: AbortSignal;
+  /** How long a running call's idempotency claim and job record hold before another process may take over. */
+  leaseMs: number;
   results: ResultStore;
   images: ImageLoadOptions;
   logger: Logger;
@@ -96,28 +109,62 @@ function toOutput(capability: Capability, result: ProviderResult, data: Record<s
   };
 }
 
+function cancelledError(signal: AbortSignal, shutdown?: AbortSignal): AppError {
+  const why = shutdown?.aborted ? 'the server is shutting down' : 'the caller cancelled it or went away';
+  return new AppError('INTERNAL', `The call was stopped: ${why}; nothing was charged`, { retryable: true, details: { cancelled: true }, cause: signal.reason });
+}
+
+/** The key a request names: its own Idempotency-Key, else the id of x402's payment-identifier extension. */
+function idempotencyKeyOf(request: CallRequest): string | undefined {
+  return request.idempotencyKey ?? (request.payment?.x402 === undefined ? undefined : paymentIdentifierOf(request.payment.x402));
+}
+
+function replay(capability: Capability, answer: Awaited<ReturnType<typeof claimIdentity>> & object): CallOutcome {
+  return { capability, output: answer.output, ...replayedImages(answer), receipt: answer.receipt, replayed: true };
+}
+
 /**
  * THE call pipeline, shared by MCP and REST: resolve, validate, reserve payment, load and check images,
- * run the provider, commit the charge. Any failure after the reservation releases it.
+ * run the provider, deliver, commit the charge. Any failure or cancellation before the commit releases the
+ * reservation; a job that outlives its deadline keeps it until async_job_result delivers or the job fails.
  */
 export function createCallPipeline(dependencies: CallDependencies): CallPipeline {
-  const { catalog, providers, payments, results, logger } = dependencies;
-  const pipeline: CallPipeline = async (request) => {
+  const { catalog, providers, payments, results, logger, leaseMs } = dependencies;
+
+  async function settleJobResult(capability: Capability, reservation: Reservation, jobId: string, settlement: JobSettlement) {
+    if (settlement === 'keep') return {};
+    const records = await dependencies.records();
+    if (settlement === 'release') {
+      await reservation.release();
+      await records.closeJob(jobId, 'released', Date.now());
+      return {};
+    }
+    const committed = await reservation.commit();
+    await records.closeJob(jobId, 'committed', Date.now());
+    logger.info({ tool: capability.tool, jobId }, 'timed-out job delivered and paid');
+    return committed;
+  }
+
+  async function run(request: CallRequest, capability: Capability, args: Record<string, unknown>, signal: AbortSignal, identity?: IdempotentIdentity): Promise<CallOutcome> {
     const startedAt = performance.now();
-    const capability = resolveCapability(catalog, request.tool);
-    const { params, options } = splitOutputOptions(validateArguments(capability, request.arguments));
-    await checkDeliveryOptions(options, dependencies.images);
+    const { params, options } = splitOutputOptions(args);
     const provider = providers.select(capability);
-    const reservation = await payments.reserve(capability, request.payment ?? {});
+    const payer = payments.payerOf(request.payment ?? {});
+    const resumed = capability.jobResult ? await jobToResume(await dependencies.records(), capability.jobResult, params, payer) : undefined;
+    const paidFor = resumed ? catalog.find(resumed.serviceId) : undefined;
+    const reservation = resumed?.state === 'held' && paidFor ? payments.resume(paidFor, resumed.hold!) : resumed ? nothingHeld : await payments.reserve(capability, request.payment ?? {});
+    const jobs = capability.async === 'never' ? undefined : jobRecorder(dependencies.records, capability, payer, leaseMs);
     try {
       const images = await loadImages(capability, params, dependencies.images);
+      signal.throwIfAborted();
       const result = await provider.run({
         capability,
         params,
         images,
         results,
         onProgress: request.onProgress,
-        signal: request.signal,
+        signal,
+        ...(jobs ? { onJobSubmitted: (jobId: string) => jobs.onJobSubmitted(jobId) } : {}),
       });
       const delivered = await deliverResults(result, options, {
         transport: request.transport,
@@ -127,16 +174,54 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         inputFile: Object.keys(capability.images).map((field) => images[field]?.sourcePath).find(Boolean),
         serviceId: capability.serviceId,
       });
-      const { receipt } = await reservation.commit();
-      logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
+      // The caller must still be there to be handed the result: past this point the call is paid for.
+      signal.throwIfAborted();
       const output = toOutput(capability, result, delivered.data, delivered.notes);
+      const records = identity ? await dependencies.records() : undefined;
+      await records?.finishIdempotencyKey(identity!.scope, identity!.key, JSON.stringify(recordAnswer(output, undefined, delivered.images, delivered.inline)));
+      const { receipt } = resumed
+        ? await settleJobResult(paidFor ?? capability, reservation, resumed.jobId, settlementOf(capability.jobResult!, result.data))
+        : await reservation.commit();
+      if (receipt) await records?.finishIdempotencyKey(identity!.scope, identity!.key, JSON.stringify(recordAnswer(output, receipt, delivered.images, delivered.inline)));
+      if (jobs?.jobId) await (await dependencies.records()).closeJob(jobs.jobId, 'committed', Date.now());
+      logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
       return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
-      await reservation.release().catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
-      const appError = toAppError(error);
+      const appError = signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error);
+      const timedOutJob = appError.code === 'JOB_TIMEOUT' && jobs?.jobId && !resumed;
+      await (timedOutJob ? holdForJob(reservation, jobs.jobId!) : releaseAll(reservation, resumed ? undefined : jobs?.jobId)).catch((releaseError: unknown) =>
+        logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'),
+      );
+      if (identity) await (await dependencies.records()).dropIdempotencyKey(identity.scope, identity.key).catch(() => undefined);
       logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message }, 'call failed');
       throw appError;
     }
+  }
+
+  async function holdForJob(reservation: Reservation, jobId: string) {
+    await keepPaymentForJob(await dependencies.records(), reservation, jobId);
+  }
+
+  async function releaseAll(reservation: Reservation, jobId: string | undefined) {
+    await reservation.release();
+    if (jobId) await (await dependencies.records()).closeJob(jobId, 'released', Date.now());
+  }
+
+  const pipeline: CallPipeline = async (request) => {
+    const capability = resolveCapability(catalog, request.tool);
+    const args = validateArguments(capability, request.arguments);
+    await checkDeliveryOptions(splitOutputOptions(args).options, dependencies.images);
+    const signal = dependencies.shutdown && request.signal ? AbortSignal.any([request.signal, dependencies.shutdown]) : (request.signal ?? dependencies.shutdown ?? new AbortController().signal);
+    if (signal.aborted) throw cancelledError(signal, dependencies.shutdown);
+    const key = idempotencyKeyOf(request);
+    if (!key) return run(request, capability, args, signal);
+    const identity = identityOf(key, payments.payerOf(request.payment ?? {}), capability, request.transport, args);
+    const recorded = await claimIdentity(await dependencies.records(), identity, leaseMs);
+    if (recorded) {
+      logger.info({ tool: capability.tool, idempotencyKey: key }, 'idempotent retry answered with the first answer');
+      return replay(capability, recorded);
+    }
+    return run(request, capability, args, signal, identity);
   };
   return async (request) => {
     const startedAt = performance.now();

@@ -3,11 +3,13 @@ export const ERROR_STATUS = {
   INVALID_ARGUMENT: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  IDEMPOTENCY_IN_PROGRESS: 409,
   PAYMENT_REQUIRED: 402,
   PAYMENT_INVALID: 402,
   IMAGE_TOO_LARGE: 413,
   IMAGE_INVALID: 422,
   IMAGE_UNREACHABLE: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
   UPSTREAM_THROTTLED: 429,
   UPSTREAM_ERROR: 502,
   JOB_FAILED: 502,
@@ -27,7 +29,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+    readonly options: {
+      retryable?: boolean;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+      /** When a retry may succeed: HTTP Retry-After, and `details.retryAfterSeconds` everywhere. */
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
@@ -42,7 +50,8 @@ export class AppError extends Error {
   }
 
   toBody(): ErrorBody {
-    const { details } = this.options;
+    const { retryAfterSeconds } = this.options;
+    const details = retryAfterSeconds === undefined ? this.options.details : { ...this.options.details, retryAfterSeconds };
     return { error: { code: this.code, message: this.message, retryable: this.retryable, ...(details ? { details } : {}) } };
   }
 }

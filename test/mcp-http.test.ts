@@ -154,7 +154,7 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
       let status = '';
       for (let attempt = 0; attempt < 40 && status !== 'PROCESS_SUCCESS'; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        const resumed = await call('async_job_result', { JobId: jobId });
+        const resumed = (await impatientClient.callTool({ name: 'async_job_result', arguments: { JobId: jobId } })) as CallToolResult;
         status = (resumed.structuredContent as { data: { Status: string } }).data.Status;
         if (status === 'PROCESS_SUCCESS') expect((resumed.structuredContent as { data: { ImageUrl: string } }).data.ImageUrl).toMatch(/^http:/);
       }

@@ -122,7 +122,7 @@ describe('payments over MCP (streamable HTTP)', () => {
 
   it('refuses an underpaying x402 payment with its reason', async () => {
     const unpaid = paymentRequiredOf(await call(client, { ImageURL: imageUrl }));
-    const payload = await payer.payExactly({ ...unpaid.accepts[0], amount: '100000' }, unpaid);
+    const payload = await payer.payExactly({ ...unpaid.accepts[0], amount: '100000' }, unpaid, unpaid.accepts[0]);
     const settlements = facilitator.settlements.length;
     const refused = await call(client, { ImageURL: imageUrl }, { 'x402/payment': payload });
     const structured = expectPaymentAnswer(refused, 'invalid_exact_evm_payload_authorization_value_mismatch');

@@ -177,7 +177,13 @@ describe('paying per call with x402', () => {
   it('refuses every broken rule with its own reason, before any provider or facilitator call, and charges nothing', async () => {
     const paymentRequired = await unpaidRequirements();
     const requirement = paymentRequired.accepts[0];
-    const bent = (change: Partial<PaymentRequirements>) => payer.payExactly({ ...requirement, ...change }, paymentRequired);
+    // The authorization breaks one rule while the payload claims to pay the offered requirement.
+    const bent = (change: Partial<PaymentRequirements>) => payer.payExactly({ ...requirement, ...change }, paymentRequired, requirement);
+    const claimsOther = (change: Partial<PaymentRequirements>) => payer.payExactly({ ...requirement, ...change }, paymentRequired);
+    const relabelled = async () => {
+      const genuine = await payer.pay(paymentRequired);
+      return { ...genuine, accepted: { ...genuine.accepted, amount: '1' } };
+    };
     const forged = async () => {
       const genuine = await payer.pay(paymentRequired);
       const impostor = await createPayer().payExactly(requirement, paymentRequired);
@@ -199,8 +205,12 @@ describe('paying per call with x402', () => {
       ['overpaid', () => bent({ amount: '200001' }), 'invalid_exact_evm_payload_authorization_value_mismatch'],
       ['expired', () => bent({ maxTimeoutSeconds: 3 }), 'invalid_exact_evm_payload_authorization_valid_before'],
       ['not yet valid', notYetValid, 'invalid_exact_evm_payload_authorization_valid_after'],
-      ['wrong network', () => bent({ network: 'eip155:8453' }), 'invalid_exact_evm_network_mismatch'],
-      ['wrong scheme', () => bent({ scheme: 'upto' }), 'invalid_exact_evm_scheme'],
+      ['wrong network', () => bent({ network: 'eip155:8453' }), 'invalid_exact_evm_signature'],
+      ['claims another network', () => claimsOther({ network: 'eip155:8453' }), 'invalid_accepted_requirements_mismatch'],
+      ['claims another scheme', () => claimsOther({ scheme: 'upto' }), 'invalid_accepted_requirements_mismatch'],
+      ['claims another amount', () => claimsOther({ amount: '1' }), 'invalid_accepted_requirements_mismatch'],
+      ['claims another asset', () => claimsOther({ asset: new Wallet(Wallet.createRandom().privateKey).address }), 'invalid_accepted_requirements_mismatch'],
+      ['signed for the offer, relabelled as another', relabelled, 'invalid_accepted_requirements_mismatch'],
       ['unreadable payload', async () => 'bm90IGEgcGF5bWVudA==', 'invalid_payload'],
     ];
     for (const [rule, build, reason] of cases) {
@@ -378,25 +388,79 @@ describe('payment tokens', () => {
     expect((await request('GET', `/api/payments/${token}`)).body).toMatchObject({ callsRemaining: 0, callsUsed: 1 });
   });
 
-  it('releases the token use, and settles no x402 payment, when an asynchronous job times out', async () => {
+  it('keeps a timed-out job paid for: async_job_result by its payer delivers it and charges exactly once, anyone else gets 404', async () => {
     const impatient = await startTestServer(paidEnvironment({ IMAGESEG_JOB_DEADLINE_SECONDS: '0.1' }), { jobPollingMs: 30 });
     const job = { ImageUrl: imageUrl };
+    const tokenState = async (token: string) => (await request('GET', `/api/payments/${token}`, undefined, {}, impatient.url)).body;
+    const resume = (headers: Record<string, string>, jobId: string) => callTool(headers, { JobId: jobId }, 'async-job-result', impatient.url);
+    const untilDone = async (headers: Record<string, string>, jobId: string) => {
+      for (let attempt = 0; attempt < 60; attempt++) {
+        const answer = await resume(headers, jobId);
+        if (answer.status !== 200 || answer.body.data.Status === 'PROCESS_SUCCESS') return answer;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`job ${jobId} did not finish`);
+    };
     try {
       const token = await mint('hd-general-segmentation', 1, impatient.url);
       const answer = await callTool({ 'X-Payment-Token': token }, job, 'hd-general-segmentation', impatient.url);
       expect(answer.status).toBe(504);
       expect(answer.body.error).toMatchObject({ code: 'JOB_TIMEOUT', details: { charged: false } });
-      expect((await request('GET', `/api/payments/${token}`, undefined, {}, impatient.url)).body).toMatchObject({ callsRemaining: 1, callsUsed: 0 });
+      const jobId = answer.body.error.details.jobId as string;
+      // Held for the job, not spent: the use cannot pay for another call meanwhile.
+      expect(await tokenState(token)).toMatchObject({ callsRemaining: 0, callsUsed: 0, callsInProgress: 1 });
+
+      const stranger = await mint('hd-general-segmentation', 1, impatient.url);
+      for (const headers of [{}, { 'X-Payment-Token': stranger }]) {
+        const refused = await resume(headers, jobId);
+        expect(refused.status).toBe(404);
+        expect(refused.body.error.code).toBe('NOT_FOUND');
+      }
+      expect((await resume({ 'X-Payment-Token': token }, 'job-this-server-never-started')).status).toBe(404);
+
+      const delivered = await untilDone({ 'X-Payment-Token': token }, jobId);
+      expect(delivered.status).toBe(200);
+      expect(delivered.body.data.ImageUrl).toMatch(/^http/);
+      expect(await tokenState(token)).toMatchObject({ callsRemaining: 0, callsUsed: 1, callsInProgress: 0 });
+      expect((await resume({ 'X-Payment-Token': token }, jobId)).status).toBe(200);
+      expect(await tokenState(token)).toMatchObject({ callsUsed: 1, callsInProgress: 0 });
 
       const unpaid = await callTool({}, job, 'hd-general-segmentation', impatient.url);
       const payload = await payer.pay(decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!));
       const settles = facilitator.calls.settle;
       const balance = facilitator.balanceOf(payer.address);
-      const paid = await callTool({ 'PAYMENT-SIGNATURE': encodePaymentSignatureHeader(payload) }, job, 'hd-general-segmentation', impatient.url);
+      const paymentHeader = { 'PAYMENT-SIGNATURE': encodePaymentSignatureHeader(payload) };
+      const paid = await callTool(paymentHeader, job, 'hd-general-segmentation', impatient.url);
       expect(paid.status).toBe(504);
       expect(paid.body.error.details.charged).toBe(false);
       expect(facilitator.calls.settle).toBe(settles);
-      expect(facilitator.balanceOf(payer.address)).toBe(balance);
+      const x402Job = paid.body.error.details.jobId as string;
+      expect((await resume({}, x402Job)).status).toBe(404);
+      expect((await untilDone(paymentHeader, x402Job)).status).toBe(200);
+      expect(facilitator.calls.settle).toBe(settles + 1);
+      expect(facilitator.balanceOf(payer.address)).toBe(balance - 200_000n);
+      expect((await untilDone(paymentHeader, x402Job)).status).toBe(200);
+      expect(facilitator.calls.settle).toBe(settles + 1);
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  it('gives the held use back when a timed-out job fails upstream', async () => {
+    const impatient = await startTestServer(paidEnvironment({ IMAGESEG_JOB_DEADLINE_SECONDS: '0.1' }), { jobPollingMs: 30 });
+    try {
+      const token = await mint('hd-general-segmentation', 1, impatient.url);
+      emulator.failNextJob();
+      const answer = await callTool({ 'X-Payment-Token': token }, { ImageUrl: imageUrl }, 'hd-general-segmentation', impatient.url);
+      expect(answer.status).toBe(504);
+      const jobId = answer.body.error.details.jobId as string;
+      let status = '';
+      for (let attempt = 0; attempt < 60 && status !== 'PROCESS_FAILED'; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await callTool({ 'X-Payment-Token': token }, { JobId: jobId }, 'async-job-result', impatient.url)).body.data.Status;
+      }
+      expect(status).toBe('PROCESS_FAILED');
+      expect((await request('GET', `/api/payments/${token}`, undefined, {}, impatient.url)).body).toMatchObject({ callsRemaining: 1, callsUsed: 0, callsInProgress: 0 });
     } finally {
       await impatient.close();
     }

@@ -32,4 +32,10 @@ export const asyncJobResult = defineCapability({
   images: {},
   async: 'never',
   price: null,
+  jobResult: {
+    jobIdParameter: 'JobId',
+    statusField: 'Status',
+    succeeded: ['PROCESS_SUCCESS'],
+    failed: ['PROCESS_FAILED', 'TIMEOUT_FAILED', 'LIMIT_RETRY_FAILED'],
+  },
 });

@@ -9,13 +9,11 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { createAppContext } from '../../src/app.js';
-import { createCallPipeline } from '../../src/call.js';
 import { serveHttp } from '../../src/http/serve.js';
 import type { Provider, ProviderRegistry } from '../../src/providers/index.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { host: { type: 'string' }, port: { type: 'string' } } });
 const config = loadConfig(process.env, { transport: 'http', host: values.host, port: Number(values.port ?? 0) });
-const context = createAppContext(config);
 
 const stub: Provider = {
   name: 'local',
@@ -23,9 +21,9 @@ const stub: Provider = {
   run: async (call) => ({ requestId: randomUUID().toUpperCase(), data: { ImageURL: `${config.publicBaseUrl}/results/stub-${call.capability.serviceId}.png` } }),
 };
 const providers: ProviderRegistry = { active: 'local', select: () => stub, available: () => true };
-const pipeline = createCallPipeline({ catalog: context.catalog, providers, payments: context.payments.gate, results: context.results, images: config.images, logger: context.logger });
+const context = createAppContext(config, undefined, { providers });
 
-const server = await serveHttp({ ...context, providers, pipeline });
+const server = await serveHttp(context);
 context.logger.info({ url: `http://${config.http.host}:${config.http.port}` }, 'bench stub-provider server listening');
 const stop = () => server.close(() => process.exit(0));
 process.once('SIGINT', stop);

@@ -59,6 +59,15 @@ export interface Capability<Shape extends z.ZodRawShape = z.ZodRawShape> {
   localModel?: LocalModel;
   /** With `localModel`: where the embedded provider puts its result image in `Data` (default `ImageURL`). */
   resultShape?: ResultShape;
+  /** For the Action that fetches an asynchronous job's result: the parameter naming the job, and what its statuses mean. */
+  jobResult?: JobResultRole;
+}
+
+export interface JobResultRole {
+  jobIdParameter: string;
+  statusField: string;
+  succeeded: readonly string[];
+  failed: readonly string[];
 }
 
 /** Identity function: keeps descriptors plain data while TypeScript infers the input shape. */

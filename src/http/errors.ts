@@ -21,7 +21,18 @@ export function sendError(response: Response, error: AppError): void {
   if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
     return sendPaymentRequired(response, error, paymentRequired as PaymentRequired);
   }
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
   response.status(error.httpStatus).json(error.toBody());
+}
+
+/** Every 429 and 503 says when to come back (the upstream's hint or our backoff); so does a 409 for work in progress. */
+function retryAfterSeconds(error: AppError): number | undefined {
+  if (error.options.retryAfterSeconds !== undefined) return error.options.retryAfterSeconds;
+  if (error.httpStatus === 429) return 1;
+  // Not configured: nothing changes until the operator acts, so a client should not come back soon.
+  if (error.httpStatus === 503) return 300;
+  return undefined;
 }
 
 /** The settlement receipt of a paid call: PAYMENT-RESPONSE for x402 v2 clients, X-PAYMENT-RESPONSE for v1. */

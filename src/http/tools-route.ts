@@ -24,8 +24,10 @@ export function mountTools(app: Express, context: AppContext): void {
         transport: 'rest',
         payment: paymentFrom(request),
         signal: controller.signal,
+        idempotencyKey: request.get('idempotency-key'),
       });
       setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
+      if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
       response.status(200).json(outcome.output);
     } catch (error) {
       sendError(response, toAppError(error));

@@ -46,7 +46,16 @@ function progressSender(extra: Extra): ((progress: Progress) => void) | undefine
 async function runTool(pipeline: CallPipeline, capability: Capability, args: Record<string, unknown>, extra: Extra, signal?: AbortSignal): Promise<CallToolResult> {
   const { params, payment } = splitPayment(args, extra);
   try {
-    const outcome = await pipeline({ tool: capability.serviceId, arguments: params, transport: 'mcp', payment, onProgress: progressSender(extra), signal: signal ?? extra.signal });
+    const idempotencyKey = extra._meta?.['idempotency-key'];
+    const outcome = await pipeline({
+      tool: capability.serviceId,
+      arguments: params,
+      transport: 'mcp',
+      payment,
+      onProgress: progressSender(extra),
+      signal: signal ?? extra.signal,
+      ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
+    });
     return successResult(outcome);
   } catch (error) {
     return errorResult(toAppError(error), capability);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, Price } from '../catalog/capability.js';
 import type { Logger } from '../logger.js';
-import type { PaymentCredentials, PaymentGate, Reservation } from './index.js';
-import type { AcceptX402 } from './accept-x402.js';
+import { ANONYMOUS, nothingHeld, type PaymentCredentials, type PaymentGate, type Reservation } from './index.js';
+import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
-import { presentedVersion } from './payload.js';
+import { decodePayment, isRefusal, presentedVersion } from './payload.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 import { purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
@@ -13,6 +13,7 @@ import { hashToken, looksLikeToken } from './tokens.js';
 export interface GateDependencies {
   store: () => Promise<LedgerStore>;
   acceptX402: AcceptX402;
+  settleX402: SettleX402;
   answers: () => AnswerContext;
   logger: Logger;
   now: () => number;
@@ -20,7 +21,8 @@ export interface GateDependencies {
   leaseMs: number;
 }
 
-const nothingHeld: Reservation = { commit: async () => ({}), release: async () => undefined };
+/** A reservation kept past its call, as stored with the job it pays for. */
+type KeptPayment = { kind: 'none' } | { kind: 'token'; reservationId: string } | ({ kind: 'x402' } & HeldX402Payment);
 
 const isPriced = (capability: Capability): capability is Capability & { price: Price } => capability.price !== null;
 
@@ -47,7 +49,25 @@ function explainTokenRefusal(refusal: TokenRefusal, serviceId: string, token: To
  * pass. A token wins when both are presented, so one call is never paid twice.
  */
 export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
-  const { store, acceptX402, answers, logger, now, leaseMs } = dependencies;
+  const { store, acceptX402, settleX402, answers, logger, now, leaseMs } = dependencies;
+
+  function tokenReservation(purchase: Purchase, reservationId: string): Reservation {
+    const serviceId = purchase.capability.serviceId;
+    return {
+      async commit() {
+        const spent = await (await store()).commitTokenUse(reservationId, purchase.usd, now());
+        if (!spent) logger.warn({ serviceId, reservationId }, 'the call outlived its token reservation lease: not charged');
+        return {};
+      },
+      async release() {
+        await (await store()).releaseTokenUse(reservationId, now());
+      },
+      async keep(until) {
+        await (await store()).extendTokenUse(reservationId, until);
+        return JSON.stringify({ kind: 'token', reservationId } satisfies KeptPayment);
+      },
+    };
+  }
 
   async function reserveTokenUse(purchase: Purchase, token: string, version: 1 | 2): Promise<Reservation> {
     const ledger = await store();
@@ -62,16 +82,7 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       logger.warn({ reason: explained.reason, serviceId, token: tokenHash.slice(0, 12) }, `payment token refused: ${explained.message}`);
       throw paymentInvalidError(explained, purchase, answers(), version);
     }
-    return {
-      async commit() {
-        const spent = await ledger.commitTokenUse(reservationId, purchase.usd, now());
-        if (!spent) logger.warn({ serviceId, reservationId }, 'the call outlived its token reservation lease: not charged');
-        return {};
-      },
-      async release() {
-        await ledger.releaseTokenUse(reservationId, now());
-      },
-    };
+    return tokenReservation(purchase, reservationId);
   }
 
   return {
@@ -87,7 +98,26 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       return {
         commit: async () => ({ receipt: await accepted.settle() }),
         release: () => accepted.release(),
+        keep: async () => JSON.stringify({ kind: 'x402', ...accepted.held() } satisfies KeptPayment),
       };
+    },
+    resume(capability, kept) {
+      const payment = JSON.parse(kept) as KeptPayment;
+      if (payment.kind === 'none' || !isPriced(capability)) return nothingHeld;
+      const purchase = purchaseOfCall(capability, answers().baseUrl);
+      if (payment.kind === 'token') return tokenReservation(purchase, payment.reservationId);
+      const refused = (refusal: PaymentRefusal) => paymentInvalidError(refusal, purchase, answers(), payment.raw.x402Version === 1 ? 1 : 2);
+      return {
+        commit: async () => ({ receipt: await settleX402(payment, refused) }),
+        release: async () => (await store()).releaseNonce(payment.nonce, now()),
+        keep: async () => kept,
+      };
+    },
+    payerOf(credentials) {
+      if (credentials.token) return `token:${hashToken(credentials.token)}`;
+      const payment = credentials.x402 === undefined ? undefined : decodePayment(credentials.x402);
+      if (payment && !isRefusal(payment)) return `x402:${payment.authorization.from.toLowerCase()}`;
+      return ANONYMOUS;
     },
   };
 }

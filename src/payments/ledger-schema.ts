@@ -61,5 +61,26 @@ CREATE TABLE IF NOT EXISTS charges (
   settlement_id  ${types.bigint},
   created_at     ${types.bigint} NOT NULL
 );
+CREATE TABLE IF NOT EXISTS idempotency_records (
+  scope       TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('running', 'done')),
+  answer      TEXT,
+  lease_until ${types.bigint} NOT NULL,
+  expires_at  ${types.bigint} NOT NULL,
+  created_at  ${types.bigint} NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS async_jobs (
+  job_id     TEXT PRIMARY KEY,
+  service_id TEXT NOT NULL,
+  payer      TEXT NOT NULL,
+  state      TEXT NOT NULL CHECK (state IN ('running', 'held', 'committed', 'released')),
+  hold       TEXT,
+  hold_until ${types.bigint} NOT NULL,
+  created_at ${types.bigint} NOT NULL,
+  closed_at  ${types.bigint}
+);
 `;
 }

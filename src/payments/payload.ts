@@ -1,4 +1,5 @@
 import type { PaymentPayload, PaymentPayloadV1 } from '@x402/core/types';
+import { extractPaymentIdentifier } from '@x402/extensions/payment-identifier';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 
 /** EIP-3009 TransferWithAuthorization, as the x402 "exact" EVM scheme carries it (all numbers as decimal strings). */
@@ -83,3 +84,14 @@ export function decodePayment(presented: unknown): DecodedPayment | PaymentRefus
 }
 
 export const isRefusal = (value: unknown): value is PaymentRefusal => isRecord(value) && typeof value.reason === 'string' && typeof value.message === 'string';
+
+/** The id of x402's payment-identifier extension, when the payment names one (a valid one only). */
+export function paymentIdentifierOf(presented: unknown): string | undefined {
+  const raw = parsePresented(presented);
+  if (!raw || raw.x402Version !== 2) return undefined;
+  try {
+    return extractPaymentIdentifier(raw as unknown as PaymentPayload, true) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

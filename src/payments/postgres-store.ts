@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { LedgerStore, NewToken, TokenRefusal, TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
+import { postgresCallRecords } from './postgres-call-records.js';
 
 const SCHEMA = ledgerSchema('postgres');
 
@@ -67,6 +68,7 @@ export async function openPostgresLedger(connectionString: string): Promise<Ledg
   const nonceWhere = 'network = $1 AND asset = $2 AND payer = $3 AND nonce = $4';
 
   return {
+    ...postgresCallRecords(pool, transaction),
     async createToken(token, now) {
       await insertToken(pool, token, now);
     },

@@ -7,6 +7,7 @@ export const REASON = {
   paymentRequired: 'payment_required',
   invalidPayload: 'invalid_payload',
   x402Off: 'x402_not_accepted',
+  acceptedMismatch: 'invalid_accepted_requirements_mismatch',
   scheme: 'invalid_exact_evm_scheme',
   network: 'invalid_exact_evm_network_mismatch',
   signature: 'invalid_exact_evm_signature',

@@ -1,3 +1,4 @@
+import { PAYMENT_IDENTIFIER, declarePaymentIdentifierExtension } from '@x402/extensions/payment-identifier';
 import type { PaymentRequired, PaymentRequirements, ResourceInfo } from '@x402/core/types';
 import type { PaymentRequiredV1, PaymentRequirementsV1 } from '@x402/core/types';
 import type { Capability, Price } from '../catalog/capability.js';
@@ -96,6 +97,8 @@ export function paymentExtensions(purchase: Purchase, baseUrl: string): Record<s
       body: { serviceId: capability.serviceId },
       callsPerToken: capability.price.maxCallsPerPayment,
     },
+    // Clients may name a payment (x402's idempotency key): a retry with the same id is answered once and paid once.
+    [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(false),
     retry: [
       {
         with: 'payment-token',

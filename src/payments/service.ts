@@ -5,7 +5,7 @@ import type { Capability, Price } from '../catalog/capability.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createX402Acceptor } from './accept-x402.js';
+import { createX402Acceptor, createX402Settler } from './accept-x402.js';
 import { paymentRequiredError, type AnswerContext } from './answers.js';
 import { createFacilitator, type Facilitator } from './facilitator.js';
 import { createPaymentGate } from './gate.js';
@@ -14,7 +14,7 @@ import { openLedger } from './ledger.js';
 import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
-import { remainingCalls, type LedgerStore } from './store.js';
+import { remainingCalls, type CallRecordStore, type LedgerStore } from './store.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
 /** A token as its buyer sees it, once. */
@@ -42,6 +42,10 @@ export interface TokenStatus {
 /** Everything about money the adapters and the CLI may use; the pipeline sees only `gate`. */
 export interface Payments {
   gate: PaymentGate;
+  /** Idempotency records and asynchronous jobs, in the ledger's database (so they hold across processes). */
+  records: () => Promise<CallRecordStore>;
+  /** How long a call in progress holds its token use (and its idempotency key) before another process may take over. */
+  leaseMs: number;
   /** POST /api/payments: settle an x402 payment and issue a token worth the service's calls per payment. */
   buyToken(serviceId: string, presented: unknown): Promise<{ token: IssuedToken; receipt: SettleResponse }>;
   /** Operator: a prepaid token (`calls` default 1; `expiresAt` ms, null or absent: never). */
@@ -101,7 +105,8 @@ export function createPayments(options: PaymentsOptions): Payments {
           throw new AppError('INTERNAL', `The payment ledger (DATABASE_URL) cannot be opened: ${(error as Error).message}`, { cause: error });
         }));
   const acceptX402 = createX402Acceptor({ store, facilitator, answers, logger, now });
-  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, answers, logger, now, leaseMs });
+  const settleX402 = createX402Settler({ store, facilitator, logger, now });
+  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, settleX402, answers, logger, now, leaseMs });
 
   function pricedCapability(serviceId: unknown): Capability & { price: Price } {
     if (typeof serviceId !== 'string' || !serviceId) throw new AppError('INVALID_ARGUMENT', 'serviceId is required, e.g. {"serviceId":"product-background-removal"}', { details: { fields: ['serviceId'] } });
@@ -120,6 +125,8 @@ export function createPayments(options: PaymentsOptions): Payments {
 
   return {
     gate,
+    records: store,
+    leaseMs,
     async buyToken(serviceId, presented) {
       const capability = pricedCapability(serviceId);
       const purchase = purchaseOfToken(capability, config.publicBaseUrl);

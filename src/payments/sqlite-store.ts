@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LedgerStore, NewToken, NonceKey, TokenRefusal, TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
+import { sqliteCallRecords } from './sqlite-call-records.js';
 
 const SCHEMA = ledgerSchema('sqlite');
 
@@ -111,6 +112,7 @@ export function openSqliteLedger(file: string): LedgerStore {
   const makeDurable = () => db.pragma('wal_checkpoint(PASSIVE)');
 
   return {
+    ...sqliteCallRecords(db),
     async createToken(token: NewToken, now: number) {
       statements.insertToken.run({ ...token, now });
       makeDurable();

@@ -3,7 +3,7 @@
  * Every method is one atomic step, so a store can be SQLite (one file, WAL) or PostgreSQL (many processes) without
  * the gate knowing which. Times are milliseconds since the epoch.
  */
-export interface LedgerStore {
+export interface LedgerStore extends CallRecordStore {
   createToken(token: NewToken, now: number): Promise<void>;
   /** undefined when no token has this hash. */
   findToken(tokenHash: string, now: number): Promise<TokenState | undefined>;
@@ -78,3 +78,59 @@ export interface SettlementRecord {
 }
 
 export const remainingCalls = (token: TokenState) => Math.max(0, token.callsTotal - token.callsUsed - token.callsHeld);
+
+/** Idempotency records and asynchronous jobs: what makes one request identity run and pay once, across processes. */
+export interface CallRecordStore {
+  /** Inserts a running record for (scope, key), or returns the live record already there (expired ones are replaced). */
+  claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
+  /** The call succeeded: later claims get this answer until the record expires. */
+  finishIdempotencyKey(scope: string, key: string, answer: string): Promise<void>;
+  /** The call failed (nothing was charged): the key may run again. */
+  dropIdempotencyKey(scope: string, key: string): Promise<void>;
+  /** An asynchronous job this server submitted, followed by the call that paid for it. */
+  recordJob(job: NewJob): Promise<void>;
+  findJob(jobId: string): Promise<JobRecord | undefined>;
+  /** The call gave up waiting (JOB_TIMEOUT): its payment stays held, described by `hold`, until `holdUntil`. */
+  holdJob(jobId: string, hold: string, holdUntil: number): Promise<void>;
+  /** Ends a job's payment: committed (its result was delivered) or released; false when it was already ended. */
+  closeJob(jobId: string, state: 'committed' | 'released', now: number): Promise<boolean>;
+  /** Keeps a held token use beyond its lease (a timed-out job's payment); false when it is not held. */
+  extendTokenUse(reservationId: string, leaseUntil: number): Promise<boolean>;
+}
+
+export interface IdempotencyClaim {
+  /** Who asks: the payer's identity (token hash, x402 payer) or "anonymous". */
+  scope: string;
+  key: string;
+  /** Hash of the capability, transport and arguments: the same key with other arguments is a mistake. */
+  fingerprint: string;
+  now: number;
+  /** A running record older than this belongs to a process that died: it may be taken over. */
+  leaseUntil: number;
+  expiresAt: number;
+}
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  state: 'running' | 'done';
+  /** The first answer, serialised, once done. */
+  answer: string | null;
+}
+
+export interface NewJob {
+  jobId: string;
+  serviceId: string;
+  payer: string;
+  now: number;
+  holdUntil: number;
+}
+
+export interface JobRecord {
+  jobId: string;
+  serviceId: string;
+  payer: string;
+  state: 'running' | 'held' | 'committed' | 'released';
+  /** The held payment (JSON), while state is "held". */
+  hold: string | null;
+  holdUntil: number;
+}

@@ -16,7 +16,10 @@ export interface ProviderCall {
   images: Record<string, LoadedImage>;
   results: ResultStore;
   onProgress?: (progress: Progress) => void;
+  /** Aborted when the caller went away, cancelled, or the server shuts down: stop work, deliver nothing. */
   signal?: AbortSignal;
+  /** Told the JobId of an asynchronous job as soon as it is submitted, before it is followed. */
+  onJobSubmitted?: (jobId: string) => Promise<void>;
 }
 
 /** An image the provider produced, so adapters can inline it without fetching it again. */

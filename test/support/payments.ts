@@ -24,10 +24,13 @@ export function createPayer(wallet: Wallet = new Wallet(Wallet.createRandom().pr
     address: wallet.address,
     /** What an x402 client does with a 402: pick a requirement, sign, build the PaymentPayload. */
     pay: (paymentRequired: PaymentRequired) => client.createPaymentPayload(paymentRequired),
-    /** Signs for a requirement as given (tests bend it to break one rule at a time). */
-    async payExactly(requirement: PaymentRequirements, paymentRequired?: PaymentRequired): Promise<PaymentPayload> {
+    /**
+     * Signs for a requirement as given (tests bend it to break one rule at a time); the payload says it pays
+     * `accepted`, by default the requirement it signed.
+     */
+    async payExactly(requirement: PaymentRequirements, paymentRequired?: PaymentRequired, accepted: PaymentRequirements = requirement): Promise<PaymentPayload> {
       const { payload } = await new ExactEvmScheme(signer).createPaymentPayload(2, requirement);
-      return { x402Version: 2, resource: paymentRequired?.resource, accepted: requirement, payload };
+      return { x402Version: 2, resource: paymentRequired?.resource, accepted, payload };
     },
     /** An x402 v1 payment for a v1 requirement (maxAmountRequired, named network). */
     async payV1(requirement: Record<string, unknown>) {

@@ -7,7 +7,8 @@ export interface AlibabaResponseBody {
   [field: string]: unknown;
 }
 
-export type ActionCaller = (action: string, params: Record<string, unknown>) => Promise<AlibabaResponseBody>;
+/** `signal`: the SDK cannot abort a request it sent, so an aborted call stops waiting for it and sends no more. */
+export type ActionCaller = (action: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<AlibabaResponseBody>;
 
 /** Which RPC API a caller talks to: the product's SDK client, or the SDK's generic client for another API. */
 export interface RpcApi {
@@ -64,10 +65,21 @@ export function createActionCaller(alibaba: Config['alibaba'], api: RpcApi = ima
     };
   }
 
-  return (action, params) => {
+  return async (action, params, signal) => {
+    signal?.throwIfAborted();
     ready ??= build();
-    return ready.then((call) => call(action, params));
+    const call = await ready;
+    signal?.throwIfAborted();
+    return signal ? abortable(call(action, params), signal) : call(action, params);
   };
+}
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function imagesegClientClass() {

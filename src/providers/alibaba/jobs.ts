@@ -37,7 +37,7 @@ export async function waitForJob(call: ActionCaller, watch: JobWatch): Promise<R
   while (Date.now() < deadline) {
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), watch.signal);
     delay = Math.min(delay * polling.factor, polling.maxMs);
-    const body = await call('GetAsyncJobResult', { JobId: jobId });
+    const body = await call('GetAsyncJobResult', { JobId: jobId }, watch.signal);
     const data = (body.Data ?? {}) as Record<string, unknown>;
     const status = String(data.Status ?? data.status ?? 'UNKNOWN');
     polls += 1;

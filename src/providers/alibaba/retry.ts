@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { ActionCaller } from './client.js';
 import { fromSdkError } from './errors.js';
+import { AppError } from '../../errors.js';
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -26,20 +27,28 @@ export interface RetryOptions {
  * Runs the operation again after throttling, server and network errors with full-jitter exponential backoff, a
  * bounded number of times; every error leaves here already mapped to our codes (`label` names the Action).
  */
-export async function retrying<T>(label: string, operation: () => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retrying<T>(label: string, operation: () => Promise<T>, options: RetryOptions, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       const mapped = fromSdkError(error, label);
-      if (!mapped.retryable || attempt >= options.retries) throw mapped;
+      if (!mapped.retryable) throw mapped;
+      // The next backoff we would have waited is the honest hint for a client that retries the whole call.
+      if (attempt >= options.retries) throw withRetryAfter(mapped, options.baseDelayMs * 2 ** (attempt + 1));
       const delay = Math.random() * options.baseDelayMs * 2 ** attempt;
       options.logger.warn({ action: label, code: mapped.options.details?.alibabaCode, attempt: attempt + 1, delayMs: Math.round(delay) }, 'retrying Alibaba call');
-      await sleep(delay);
+      await sleep(delay, signal);
     }
   }
 }
 
+function withRetryAfter(error: AppError, delayMs: number): AppError {
+  if (error.options.retryAfterSeconds !== undefined) return error;
+  return new AppError(error.code, error.message, { ...error.options, retryAfterSeconds: Math.max(1, Math.ceil(delayMs / 1000)) });
+}
+
 export function withRetries(call: ActionCaller, options: RetryOptions): ActionCaller {
-  return (action, params) => retrying(action, () => call(action, params), options);
+  return (action, params, signal) => retrying(action, () => call(action, params, signal), options, signal);
 }

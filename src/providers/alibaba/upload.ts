@@ -55,11 +55,11 @@ export function createImageUploader(options: UploaderOptions): ImageUploader {
     try {
       return await retrying(`${target.action} image upload`, async () => {
         target.signal?.throwIfAborted();
-        const grant = await authorizeUpload(options.authorize);
+        const grant = await authorizeUpload(options.authorize, target.signal);
         await postObject(grant, image, { agent: options.agent, timeoutMs, signal: target.signal });
         options.retry.logger.debug({ field: target.field, action: target.action, bucket: grant.bucket, objectKey: grant.objectKey }, 'uploaded image to Alibaba OSS');
         return `http://${grant.bucket}.${grant.endpoint}/${grant.objectKey}`;
-      }, options.retry);
+      }, options.retry, target.signal);
     } catch (error) {
       // A cancelled call ends as the caller's abort, not as an upstream failure.
       if (target.signal?.aborted) throw target.signal.reason;
@@ -72,10 +72,10 @@ export function createImageUploader(options: UploaderOptions): ImageUploader {
   };
 }
 
-async function authorizeUpload(authorize: ActionCaller): Promise<UploadGrant> {
+async function authorizeUpload(authorize: ActionCaller, signal?: AbortSignal): Promise<UploadGrant> {
   let body: Record<string, unknown>;
   try {
-    body = await authorize('AuthorizeFileUpload', { Product: 'imageseg', RegionId: 'cn-shanghai' });
+    body = await authorize('AuthorizeFileUpload', { Product: 'imageseg', RegionId: 'cn-shanghai' }, signal);
   } catch (error) {
     throw fromSdkError(error, 'AuthorizeFileUpload');
   }

@@ -1,0 +1,50 @@
+import type pg from 'pg';
+import type { CallRecordStore, IdempotencyRecord, JobRecord } from './store.js';
+import { toJobRecord } from './sqlite-call-records.js';
+
+type Transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+/** Idempotency records and job holds in PostgreSQL: the same steps as SQLite, so replicas share them. */
+export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): CallRecordStore {
+  return {
+    async claimIdempotencyKey(claim) {
+      return transaction(async (client) => {
+        await client.query(
+          "DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND (expires_at <= $3 OR (state = 'running' AND lease_until <= $3))",
+          [claim.scope, claim.key, claim.now],
+        );
+        const inserted = await client.query(
+          "INSERT INTO idempotency_records (scope, key, fingerprint, state, lease_until, expires_at, created_at) VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT DO NOTHING",
+          [claim.scope, claim.key, claim.fingerprint, claim.leaseUntil, claim.expiresAt, claim.now],
+        );
+        if (inserted.rowCount === 1) return undefined;
+        return (await client.query<IdempotencyRecord>('SELECT fingerprint, state, answer FROM idempotency_records WHERE scope = $1 AND key = $2', [claim.scope, claim.key])).rows[0];
+      });
+    },
+    async finishIdempotencyKey(scope, key, answer) {
+      await pool.query("UPDATE idempotency_records SET state = 'done', answer = $1 WHERE scope = $2 AND key = $3", [answer, scope, key]);
+    },
+    async dropIdempotencyKey(scope, key) {
+      await pool.query("DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND state = 'running'", [scope, key]);
+    },
+    async recordJob(job) {
+      await pool.query(
+        "INSERT INTO async_jobs (job_id, service_id, payer, state, hold_until, created_at) VALUES ($1, $2, $3, 'running', $4, $5) ON CONFLICT DO NOTHING",
+        [job.jobId, job.serviceId, job.payer, job.holdUntil, job.now],
+      );
+    },
+    async findJob(jobId): Promise<JobRecord | undefined> {
+      const row = (await pool.query('SELECT job_id, service_id, payer, state, hold, hold_until FROM async_jobs WHERE job_id = $1', [jobId])).rows[0];
+      return row && toJobRecord(row);
+    },
+    async holdJob(jobId, hold, holdUntil) {
+      await pool.query("UPDATE async_jobs SET state = 'held', hold = $1, hold_until = $2 WHERE job_id = $3 AND state = 'running'", [hold, holdUntil, jobId]);
+    },
+    async closeJob(jobId, state, now) {
+      return (await pool.query("UPDATE async_jobs SET state = $1, closed_at = $2 WHERE job_id = $3 AND state IN ('running', 'held')", [state, now, jobId])).rowCount === 1;
+    },
+    async extendTokenUse(reservationId, leaseUntil) {
+      return (await pool.query("UPDATE reservations SET lease_until = $1 WHERE id = $2 AND state = 'held'", [leaseUntil, reservationId])).rowCount === 1;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+import type { CallRecordStore, IdempotencyClaim, IdempotencyRecord, JobRecord } from './store.js';
+
+interface JobRow {
+  job_id: string;
+  service_id: string;
+  payer: string;
+  state: JobRecord['state'];
+  hold: string | null;
+  hold_until: number;
+}
+
+export const toJobRecord = (row: { job_id: string; service_id: string; payer: string; state: JobRecord['state']; hold: string | null; hold_until: number | string }): JobRecord => ({
+  jobId: row.job_id,
+  serviceId: row.service_id,
+  payer: row.payer,
+  state: row.state,
+  hold: row.hold,
+  holdUntil: Number(row.hold_until),
+});
+
+/** Idempotency records and job holds in the ledger's SQLite file; each step is one IMMEDIATE transaction. */
+export function sqliteCallRecords(db: Database.Database): CallRecordStore {
+  const statements = {
+    dropStale: db.prepare(
+      "DELETE FROM idempotency_records WHERE scope = @scope AND key = @key AND (expires_at <= @now OR (state = 'running' AND lease_until <= @now))",
+    ),
+    insertClaim: db.prepare(
+      "INSERT INTO idempotency_records (scope, key, fingerprint, state, lease_until, expires_at, created_at) VALUES (@scope, @key, @fingerprint, 'running', @leaseUntil, @expiresAt, @now) ON CONFLICT DO NOTHING",
+    ),
+    record: db.prepare<[string, string], IdempotencyRecord>('SELECT fingerprint, state, answer FROM idempotency_records WHERE scope = ? AND key = ?'),
+    finish: db.prepare<[string, string, string]>("UPDATE idempotency_records SET state = 'done', answer = ? WHERE scope = ? AND key = ?"),
+    drop: db.prepare<[string, string]>("DELETE FROM idempotency_records WHERE scope = ? AND key = ? AND state = 'running'"),
+    insertJob: db.prepare(
+      "INSERT INTO async_jobs (job_id, service_id, payer, state, hold_until, created_at) VALUES (@jobId, @serviceId, @payer, 'running', @holdUntil, @now) ON CONFLICT DO NOTHING",
+    ),
+    job: db.prepare<[string], JobRow>('SELECT job_id, service_id, payer, state, hold, hold_until FROM async_jobs WHERE job_id = ?'),
+    holdJob: db.prepare<[string, number, string]>("UPDATE async_jobs SET state = 'held', hold = ?, hold_until = ? WHERE job_id = ? AND state = 'running'"),
+    closeJob: db.prepare<[string, number, string]>("UPDATE async_jobs SET state = ?, closed_at = ? WHERE job_id = ? AND state IN ('running', 'held')"),
+    extendHold: db.prepare<[number, string]>("UPDATE reservations SET lease_until = ? WHERE id = ? AND state = 'held'"),
+  };
+  const claim = db.transaction((request: IdempotencyClaim): IdempotencyRecord | undefined => {
+    statements.dropStale.run(request);
+    if (statements.insertClaim.run(request).changes === 1) return undefined;
+    return statements.record.get(request.scope, request.key);
+  });
+
+  return {
+    async claimIdempotencyKey(request) {
+      return claim.immediate(request);
+    },
+    async finishIdempotencyKey(scope, key, answer) {
+      statements.finish.run(answer, scope, key);
+    },
+    async dropIdempotencyKey(scope, key) {
+      statements.drop.run(scope, key);
+    },
+    async recordJob(job) {
+      statements.insertJob.run(job);
+    },
+    async findJob(jobId) {
+      const row = statements.job.get(jobId);
+      return row && toJobRecord(row);
+    },
+    async holdJob(jobId, hold, holdUntil) {
+      statements.holdJob.run(hold, holdUntil, jobId);
+    },
+    async closeJob(jobId, state, now) {
+      return statements.closeJob.run(state, now, jobId).changes === 1;
+    },
+    async extendTokenUse(reservationId, leaseUntil) {
+      return statements.extendHold.run(leaseUntil, reservationId).changes === 1;
+    },
+  };
+}
