@@ -134,7 +134,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     } catch (error) {
       await reservation.release().catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       const appError = toAppError(error);
-      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message }, 'call failed');
+      // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
+      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message, ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
       throw appError;
     }
   };
