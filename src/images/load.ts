@@ -101,7 +101,9 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
     const client = url.protocol === 'https:' ? https : http;
-    const request = client.get(url, { lookup: guardedLookup(options), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+    // agent: false: a fresh connection each time, so every request's address goes through this guard (a pooled
+    // socket would skip the lookup, and was checked under whatever options opened it).
+    const request = client.get(url, { agent: false, lookup: guardedLookup(options), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
