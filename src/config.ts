@@ -14,7 +14,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
   ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
-  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from (default the working directory)'],
+  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the working directory)'],
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
   ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],

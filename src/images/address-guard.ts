@@ -54,7 +54,8 @@ export function guardedLookup(guard: LookupGuard): LookupFunction {
     const done = callback as (error: NodeJS.ErrnoException | null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
     resolve(hostname).then(
       (answers) => {
-        const wanted = options.family === 4 || options.family === 6 ? answers.filter((answer) => answer.family === options.family) : answers;
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const wanted = family === 4 || family === 6 ? answers.filter((answer) => answer.family === family) : answers;
         if (wanted.length === 0) {
           return done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }), '', 0);
         }
