@@ -155,7 +155,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     const reservation = resumed?.state === 'held' && paidFor ? payments.resume(paidFor, resumed.hold!) : resumed ? nothingHeld : await payments.reserve(capability, request.payment ?? {});
     const jobs = capability.async === 'never' ? undefined : jobRecorder(dependencies.records, capability, payer, leaseMs);
     try {
-      const images = await loadImages(capability, params, dependencies.images);
+      const fetchOptions = { ...dependencies.images, signal };
+      const images = await loadImages(capability, params, fetchOptions);
       signal.throwIfAborted();
       const result = await provider.run({
         capability,
@@ -169,7 +170,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       const delivered = await deliverResults(result, options, {
         transport: request.transport,
         results,
-        fetchOptions: dependencies.images,
+        fetchOptions,
         fileRoots: dependencies.images.fileRoots,
         inputFile: Object.keys(capability.images).map((field) => images[field]?.sourcePath).find(Boolean),
         serviceId: capability.serviceId,
@@ -193,7 +194,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'),
       );
       if (identity) await (await dependencies.records()).dropIdempotencyKey(identity.scope, identity.key).catch(() => undefined);
-      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message }, 'call failed');
+      // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
+      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message, ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
       throw appError;
     }
   }

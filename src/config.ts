@@ -14,7 +14,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
   ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
-  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from (default the working directory)'],
+  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the working directory)'],
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
   ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
@@ -61,7 +61,8 @@ export interface Config {
   alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http'; openPlatformEndpoint: string };
   /** Host patterns (`*.` wildcards, optional `:port`) whose image URLs go to Alibaba unchanged. */
   passthroughHosts: string[];
-  images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number };
+  /** `protectedPaths`: the ledger and stored results, which deliver="file" never writes onto or into. */
+  images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number; protectedPaths: string[] };
   jobDeadlineMs: number;
   /** Backoff of GetAsyncJobResult polling: first delay, growth and cap. */
   polling: { initialMs: number; factor: number; maxMs: number };
@@ -76,6 +77,26 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * What result files must never land on: the stored results, the SQLite ledger and its journals (a stray
+ * `-journal` beside it could be replayed as one), and the ledger's whole folder when it is a folder of its own
+ * (./data), not one the user keeps pictures in (a root, or above one).
+ */
+function protectedPaths(databaseUrl: string, dataDirectory: string, resultsDirectory: string, fileRoots: string[]): string[] {
+  const paths = [path.resolve(resultsDirectory)];
+  if (!databaseUrl.startsWith('postgres')) {
+    const ledger = path.resolve(databaseUrl);
+    paths.push(ledger, `${ledger}-wal`, `${ledger}-shm`, `${ledger}-journal`);
+  }
+  const folder = path.resolve(dataDirectory);
+  const holdsRoot = fileRoots.some((root) => {
+    const resolved = path.resolve(root);
+    return resolved === folder || resolved.startsWith(folder + path.sep);
+  });
+  if (!holdsRoot) paths.push(folder);
+  return paths;
+}
 
 export function loadConfig(
   environment: NodeJS.ProcessEnv = process.env,
@@ -92,6 +113,8 @@ export function loadConfig(
   const port = options.port ?? 8402;
   const hasCredentials = Boolean(env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET);
   const dataDirectory = env.DATABASE_URL.startsWith('postgres') ? './data' : path.dirname(env.DATABASE_URL);
+  const fileRoots = transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS ?? process.cwd()).split(',').filter(Boolean) : [];
+  const resultsDirectory = path.join(dataDirectory, 'results');
   const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     transport,
@@ -107,16 +130,17 @@ export function loadConfig(
     passthroughHosts: env.IMAGESEG_PASSTHROUGH_HOSTS,
     images: {
       allowPrivateUrls: env.IMAGESEG_ALLOW_PRIVATE_URLS,
-      fileRoots: transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS ?? process.cwd()).split(',').filter(Boolean) : [],
+      fileRoots,
       timeoutMs: 15_000,
       maxRedirects: 3,
+      protectedPaths: protectedPaths(env.DATABASE_URL, dataDirectory, resultsDirectory, fileRoots),
     },
     jobDeadlineMs: env.IMAGESEG_JOB_DEADLINE_SECONDS * 1000,
     // Of this shape, the schedule that sees 1-5 s jobs end soonest (~0.46 s late at p50) within 12 polls per 30 s
     // job (bench row 4); polling cannot do much better, Alibaba has no completion callback.
     polling: { initialMs: 350, factor: 1.35, maxMs: 6000 },
     upstreamRetries: 3,
-    results: { directory: path.join(dataDirectory, 'results'), ttlMs: env.IMAGESEG_RESULT_TTL * 1000 },
+    results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000 },
     payments: env.PAYMENTS,
     x402: { payTo: env.X402_PAY_TO, network: env.X402_NETWORK, asset: env.X402_ASSET, facilitatorUrl: env.X402_FACILITATOR_URL },
     databaseUrl: env.DATABASE_URL,

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 
 /** Address ranges a user-supplied URL must never reach: loopback, private, link-local, CGNAT, multicast, metadata. */
@@ -31,17 +31,40 @@ export function addressRefusal(address: string): Error {
   return Object.assign(new Error(`refusing to fetch from non-public address ${address}`), { code: 'ADDRESS_REFUSED' });
 }
 
+/** Every address a host name resolves to; injectable so tests can give made-up names addresses. */
+export type HostResolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+
+export const systemResolver: HostResolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+
+export interface LookupGuard {
+  allowPrivateUrls: boolean;
+  /** default: the system resolver (getaddrinfo) */
+  resolve?: HostResolver;
+}
+
 /**
  * A DNS lookup for http.request that refuses non-public answers, so the address that is checked is the
- * address that is connected to (no DNS rebinding between check and connect). Node skips `lookup` for IP
- * literals, so callers check those with isPublicAddress first.
+ * address that is connected to (no DNS rebinding between check and connect). Node's connection code asks for
+ * `{ all: true }` (happy eyeballs) and gets every address, each checked: one private address refuses the name.
+ * Node skips `lookup` for IP literals, so callers check those with isPublicAddress first.
  */
-export function guardedLookup(allowPrivate: boolean): LookupFunction {
+export function guardedLookup(guard: LookupGuard): LookupFunction {
+  const resolve = guard.resolve ?? systemResolver;
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: false }, (error, address, family) => {
-      if (error) return callback(error, '', 0);
-      if (!allowPrivate && !isPublicAddress(address as string)) return callback(addressRefusal(address as string), '', 0);
-      callback(null, address as string, family as number);
-    });
+    const done = callback as (error: NodeJS.ErrnoException | null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
+    resolve(hostname).then(
+      (answers) => {
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const wanted = family === 4 || family === 6 ? answers.filter((answer) => answer.family === family) : answers;
+        if (wanted.length === 0) {
+          return done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }), '', 0);
+        }
+        const refused = guard.allowPrivateUrls ? undefined : wanted.find((answer) => !isPublicAddress(answer.address));
+        if (refused) return done(addressRefusal(refused.address), '', 0);
+        if (options.all) return done(null, wanted.map(({ address, family }) => ({ address, family })));
+        done(null, wanted[0]!.address, wanted[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => done(error, '', 0),
+    );
   };
 }

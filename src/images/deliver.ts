@@ -1,10 +1,11 @@
-import { writeFile, realpath } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { lstat, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ProviderResult, ResultImage } from '../providers/provider.js';
 import type { ResultStore } from './result-store.js';
-import { fetchImageBytes, type ImageLoadOptions } from './load.js';
+import { fetchImageBytes, redactUrl, type ImageLoadOptions } from './load.js';
 import { transformResult } from './transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
 import { wantsTransform, type DeliveryMode, type OutputOptions } from './output-options.js';
@@ -36,21 +37,52 @@ export interface Delivered {
   notes: string[];
 }
 
-/** Refuses impossible delivery requests before any money or compute is spent. */
-export async function checkDeliveryOptions(options: OutputOptions, context: Pick<DeliveryContext, 'fileRoots'>): Promise<void> {
+/** Where files may be written: inside a root, never onto or under a protected path (the ledger, stored results). */
+type FilePlaces = { fileRoots: readonly string[]; protectedPaths?: readonly string[] };
+
+/** Refuses impossible delivery requests before any money or compute is spent; the write checks again. */
+export async function checkDeliveryOptions(options: OutputOptions, context: FilePlaces): Promise<void> {
   if (options.deliver === 'file' && context.fileRoots.length === 0) {
     throw new AppError('INVALID_ARGUMENT', 'deliver="file" is available over stdio only; use "stored" or "inline" over HTTP', { details: { fields: ['deliver'] } });
   }
   if (options.outputPath && options.deliver !== 'file') {
     throw new AppError('INVALID_ARGUMENT', 'outputPath needs deliver="file"', { details: { fields: ['outputPath'] } });
   }
-  if (options.outputPath && !(await insideRoots(path.resolve(options.outputPath), context.fileRoots))) {
-    throw outsideRoots(path.resolve(options.outputPath));
+  if (options.outputPath) {
+    const file = path.resolve(options.outputPath);
+    const target = await writablePath(file, context);
+    if ((await exists(file)) || (await exists(target))) throw alreadyExists(file);
   }
 }
 
 function outsideRoots(file: string): AppError {
   return new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS) or its folder does not exist`, { details: { fields: ['outputPath'] } });
+}
+
+function alreadyExists(file: string): AppError {
+  return new AppError('INVALID_ARGUMENT', `outputPath ${file} already exists (or is a link); results never replace a file: choose a new name`, { details: { fields: ['outputPath'] } });
+}
+
+function insideAny(file: string, places: readonly string[]): boolean {
+  return places.some((place) => file === place || file.startsWith(place + path.sep));
+}
+
+const exists = (file: string) => lstat(file).then(() => true, () => false);
+const resolveAll = (places: readonly string[]) => Promise.all(places.map((place) => realpath(place).catch(() => path.resolve(place))));
+
+/**
+ * Where a result file really goes: its folder's links resolved, inside a root, not onto or under the server's
+ * own data (the ledger and its journals, the stored results). The path returned is in the resolved folder, so
+ * nothing is resolved again when the file is created.
+ */
+async function writablePath(file: string, places: FilePlaces): Promise<string> {
+  const directory = await realpath(path.dirname(file)).catch(() => undefined);
+  if (!directory || !insideAny(directory, await resolveAll(places.fileRoots))) throw outsideRoots(file);
+  const target = path.join(directory, path.basename(file));
+  if (insideAny(target, await resolveAll(places.protectedPaths ?? []))) {
+    throw new AppError('INVALID_ARGUMENT', `outputPath ${file} is in the server's data directory (ledger, stored results); results are never written there`, { details: { fields: ['outputPath'] } });
+  }
+  return target;
 }
 
 async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: string; width: number; height: number }> {
@@ -63,28 +95,45 @@ async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: st
   return { mimeType, width: metadata.width, height: metadata.height };
 }
 
-async function insideRoots(file: string, roots: readonly string[]): Promise<boolean> {
-  const directory = await realpath(path.dirname(file)).catch(() => undefined);
-  if (!directory) return false;
-  const resolvedRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => path.resolve(root))));
-  return resolvedRoots.some((root) => directory === root || directory.startsWith(root + path.sep));
-}
-
-async function outputFile(context: DeliveryContext, options: OutputOptions, image: ResultImage, index: number, requestId: string): Promise<string> {
+/**
+ * Creates the file and writes it, never replacing anything: O_EXCL fails on any existing name (a dangling link
+ * included) and O_NOFOLLOW refuses a link. Without an outputPath the first free name wins (`.png`, `-1.png`, ...).
+ */
+async function writeNewFile(context: DeliveryContext, options: OutputOptions, image: ResultImage, index: number, requestId: string): Promise<string> {
   const extension = EXTENSIONS[image.mimeType] ?? 'png';
   const suffix = index === 0 ? '' : `-${index + 1}`;
-  let file: string;
+  let base: string;
+  let ext: string;
   if (options.outputPath) {
     const parsed = path.parse(path.resolve(options.outputPath));
-    file = path.join(parsed.dir, `${parsed.name}${suffix}${parsed.ext || `.${extension}`}`);
+    [base, ext] = [path.join(parsed.dir, `${parsed.name}${suffix}`), parsed.ext || `.${extension}`];
   } else if (context.inputFile) {
     const parsed = path.parse(path.resolve(context.inputFile));
-    file = path.join(parsed.dir, `${parsed.name}.${context.serviceId}${suffix}.${extension}`);
+    [base, ext] = [path.join(parsed.dir, `${parsed.name}.${context.serviceId}${suffix}`), `.${extension}`];
   } else {
-    file = path.resolve(`${context.serviceId}-${requestId.slice(0, 8).toLowerCase()}${suffix}.${extension}`);
+    [base, ext] = [path.resolve(`${context.serviceId}-${requestId.slice(0, 8).toLowerCase()}${suffix}`), `.${extension}`];
   }
-  if (!(await insideRoots(file, context.fileRoots))) throw outsideRoots(file);
-  return file;
+  const places = { fileRoots: context.fileRoots, protectedPaths: context.fetchOptions.protectedPaths ?? [] };
+  const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    const wanted = `${base}${attempt === 0 ? '' : `-${attempt}`}${ext}`;
+    const file = await writablePath(wanted, places);
+    const handle = await open(file, flags, 0o644).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST' || error.code === 'ELOOP') return undefined;
+      throw new AppError('INVALID_ARGUMENT', `cannot create ${file}: ${error.code ?? error.message}`, { details: { fields: ['outputPath'] }, cause: error });
+    });
+    if (!handle) {
+      if (options.outputPath) throw alreadyExists(wanted);
+      continue;
+    }
+    try {
+      await handle.writeFile(image.bytes);
+    } finally {
+      await handle.close();
+    }
+    return file;
+  }
+  throw new AppError('INVALID_ARGUMENT', `no free file name next to ${base}${ext}; pass outputPath`, { details: { fields: ['outputPath'] } });
 }
 
 /**
@@ -108,7 +157,7 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
     if (!image && !needBytes) continue;
     if (!image) {
       const bytes = await fetchImageBytes(ref.url, ref.path, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
-        throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${ref.path}: ${(error as Error).message}`, { retryable: true, details: { url: ref.url }, cause: error });
+        throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${ref.path}: ${(error as Error).message}`, { retryable: true, details: { url: redactUrl(ref.url) }, cause: error });
       });
       const { mimeType } = await verifiedImage(bytes, ref.url);
       image = { field: ref.path, url: ref.url, mimeType, bytes };
@@ -123,8 +172,7 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
       image = { ...image, url: stored.url };
     }
     if (mode === 'file') {
-      const file = await outputFile(context, options, image, index, result.requestId);
-      await writeFile(file, image.bytes);
+      const file = await writeNewFile(context, options, image, index, result.requestId);
       image = { ...image, url: file };
     }
     if (mode === 'inline') {

@@ -1,12 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { readFile, realpath } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { lstat, open, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
-import { addressRefusal, guardedLookup, isPublicAddress } from './address-guard.js';
+import { addressRefusal, guardedLookup, isPublicAddress, type HostResolver } from './address-guard.js';
+import { inspectBmp, isBmp } from './bmp.js';
 import { isIP } from 'node:net';
 
 export interface LoadedImage {
@@ -27,6 +29,12 @@ export interface ImageLoadOptions {
   fileRoots: readonly string[];
   timeoutMs: number;
   maxRedirects: number;
+  /** How host names become addresses (each one checked); default the system resolver. Tests map made-up names. */
+  resolve?: HostResolver;
+  /** Files and folders results are never written onto or into: the ledger (its folder when that is its own), stored results. */
+  protectedPaths?: readonly string[];
+  /** The call's signal: a cancelled call stops fetching at once. */
+  signal?: AbortSignal;
 }
 
 const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
@@ -36,6 +44,20 @@ const MIME_TYPES: Record<ImageFormat, string> = {
 const MB = 1024 * 1024;
 /** The largest image any Action accepts is 10000 x 10000. */
 const MAX_PIXELS = 10_000 * 10_000;
+
+/** A URL as it may be shown and logged: user name and password removed. */
+export function redactUrl(url: URL | string): string {
+  let parsed: URL;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : new URL(url.href);
+  } catch {
+    return String(url).replace(/\/\/[^/@]*@/, '//');
+  }
+  if (!parsed.username && !parsed.password) return parsed.href;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
 
 export function describeBytes(bytes: number): string {
   return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
@@ -70,8 +92,8 @@ export function classifyImageSource(field: string, value: string): ImageSource {
 function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const unreachable = (reason: string, cause?: unknown) =>
-      new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${url.href}: ${reason}`, {
-        details: { field, url: url.href },
+      new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${redactUrl(url)}: ${reason}`, {
+        details: { field, url: redactUrl(url) },
         cause,
       });
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -81,7 +103,9 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
     const client = url.protocol === 'https:' ? https : http;
-    const request = client.get(url, { lookup: guardedLookup(options.allowPrivateUrls), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+    // agent: false: a fresh connection each time, so every request's address goes through this guard (a pooled
+    // socket would skip the lookup, and was checked under whatever options opened it).
+    const request = client.get(url, { agent: false, lookup: guardedLookup(options), ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
@@ -141,10 +165,25 @@ export function fetchImageBytes(url: string, field: string, maxBytes: number, op
 }
 
 function tooLarge(field: string, maxBytes: number, url: URL): AppError {
-  return new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${url.href}`, { details: { field, limitBytes: maxBytes } });
+  return new AppError('IMAGE_TOO_LARGE', `${field}: more than ${describeBytes(maxBytes)} at ${redactUrl(url)}`, { details: { field, limitBytes: maxBytes } });
 }
 
-async function readAllowedFile(field: string, filePath: string, fileRoots: readonly string[]): Promise<Buffer> {
+const KIND_NAMES: Array<[keyof import('node:fs').Stats, string]> = [
+  ['isFIFO', 'a FIFO'], ['isCharacterDevice', 'a character device'], ['isBlockDevice', 'a block device'], ['isSocket', 'a socket'], ['isDirectory', 'a directory'],
+];
+
+function notRegular(field: string, filePath: string, stats: import('node:fs').Stats): AppError {
+  const kind = KIND_NAMES.find(([test]) => (stats[test] as () => boolean).call(stats))?.[1] ?? 'not a regular file';
+  return new AppError('IMAGE_INVALID', `${field}: ${filePath} is ${kind}; only regular image files are read`, { details: { field } });
+}
+
+/**
+ * Reads a local image (stdio) without trusting it: inside the roots after resolving links, a regular file
+ * (a FIFO would block, a device never ends), no larger than the Action accepts — all known before a byte is
+ * read — then read to at most that size within the fetch deadline. O_NONBLOCK keeps a FIFO swapped in after
+ * the check from blocking the open; fstat of the open descriptor re-checks what is actually read.
+ */
+async function readAllowedFile(field: string, filePath: string, fileRoots: readonly string[], maxBytes: number, timeoutMs: number): Promise<Buffer> {
   if (fileRoots.length === 0) {
     throw new AppError('INVALID_ARGUMENT', `${field}: local files are accepted only over stdio`, { details: { field } });
   }
@@ -157,7 +196,36 @@ async function readAllowedFile(field: string, filePath: string, fileRoots: reado
       details: { field },
     });
   }
-  return readFile(resolved);
+  const tooBig = (bytes: number) =>
+    new AppError('IMAGE_TOO_LARGE', `${field}: ${filePath} is ${describeBytes(bytes)}, over ${describeBytes(maxBytes)}`, { details: { field, bytes, limitBytes: maxBytes } });
+  const before = await lstat(resolved);
+  if (!before.isFile()) throw notRegular(field, filePath, before);
+  if (before.size > maxBytes) throw tooBig(before.size);
+  const handle = await open(resolved, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+    throw new AppError('IMAGE_UNREACHABLE', `${field}: cannot open ${filePath} (${error.code ?? error.message})`, { details: { field }, cause: error });
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw notRegular(field, filePath, stats);
+    if (stats.dev !== before.dev || stats.ino !== before.ino) {
+      throw new AppError('IMAGE_UNREACHABLE', `${field}: ${filePath} changed while it was being opened`, { details: { field } });
+    }
+    if (stats.size > maxBytes) throw tooBig(stats.size);
+    const deadline = Date.now() + timeoutMs;
+    // One byte of room shows a file that grew past the limit after fstat.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      if (Date.now() > deadline) throw new AppError('IMAGE_UNREACHABLE', `${field}: reading ${filePath} took over ${timeoutMs} ms`, { details: { field } });
+      const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, 1024 * 1024), filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > maxBytes) throw tooBig(filled);
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readSource(field: string, source: ImageSource, limits: ImageLimits, options: ImageLoadOptions) {
@@ -167,13 +235,8 @@ async function readSource(field: string, source: ImageSource, limits: ImageLimit
     case 'inline':
       return source.bytes;
     case 'file':
-      return readAllowedFile(field, source.path, options.fileRoots);
+      return readAllowedFile(field, source.path, options.fileRoots, limits.maxBytes, options.timeoutMs);
   }
-}
-
-/** Detects BMP, which sharp cannot decode, from its magic bytes. */
-function isBmp(bytes: Buffer): boolean {
-  return bytes.length > 26 && bytes[0] === 0x42 && bytes[1] === 0x4d;
 }
 
 /** Fetches or decodes one image argument and checks it against the Action's limits before any money is spent. */
@@ -181,6 +244,9 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
   const sharp = await loadSharp();
   const source = classifyImageSource(field, value);
   const bytes = await readSource(field, source, limits, options);
+  if (bytes.length === 0) {
+    throw new AppError('IMAGE_INVALID', `${field}: the image is empty (0 bytes)`, { details: { field } });
+  }
   if (bytes.length > limits.maxBytes) {
     throw new AppError('IMAGE_TOO_LARGE', `${field}: ${describeBytes(bytes.length)} > ${describeBytes(limits.maxBytes)} for ${action}`, {
       details: { field, bytes: bytes.length, limitBytes: limits.maxBytes },
@@ -191,10 +257,9 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
   let height: number;
   if (isBmp(bytes)) {
     format = 'bmp';
-    width = bytes.readInt32LE(18);
-    height = Math.abs(bytes.readInt32LE(22));
+    ({ width, height } = bmpHeader(field, bytes));
   } else {
-    const metadata = await sharp(bytes, { limitInputPixels: false }).metadata().catch((error: Error) => {
+    const metadata = await Promise.resolve().then(() => sharp(bytes, { limitInputPixels: false }).metadata()).catch((error: Error) => {
       throw new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
     });
     const detected = SHARP_FORMATS[metadata.format ?? ''];
@@ -207,7 +272,8 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     height = rotated ? metadata.width : metadata.height;
   }
   checkAgainstLimits(field, action, { format, width, height }, limits);
-  if (format !== 'bmp') await checkDecodes(field, bytes, limits);
+  if (format === 'bmp') checkBmpDecodes(field, bytes);
+  else await checkDecodes(field, bytes, limits);
   return {
     bytes,
     format,
@@ -233,6 +299,23 @@ async function checkDecodes(field: string, bytes: Buffer, limits: ImageLimits): 
     .catch((error: Error) => {
       throw new AppError('IMAGE_INVALID', `${field}: the image does not decode (${error.message})`, { details: { field }, cause: error });
     });
+}
+
+function bmpHeader(field: string, bytes: Buffer): { width: number; height: number } {
+  try {
+    return inspectBmp(bytes, { header: true });
+  } catch (error) {
+    throw new AppError('IMAGE_INVALID', `${field}: not a readable BMP (${(error as Error).message})`, { details: { field }, cause: error });
+  }
+}
+
+/** BMP is not sharp's: the pixel data is walked (never expanded) to prove it is all there, as checkDecodes does for the rest. */
+function checkBmpDecodes(field: string, bytes: Buffer): void {
+  try {
+    inspectBmp(bytes);
+  } catch (error) {
+    throw new AppError('IMAGE_INVALID', `${field}: the image does not decode (${(error as Error).message})`, { details: { field }, cause: error });
+  }
 }
 
 function checkAgainstLimits(field: string, action: string, image: { format: ImageFormat; width: number; height: number }, limits: ImageLimits): void {

@@ -14,7 +14,7 @@ export const outputShape = {
         '"stored": a link to this server\'s /results/<id>, kept for IMAGESEG_RESULT_TTL (default 24 h); ' +
         '"file": written to disk (stdio only) at outputPath or next to the input file.',
     ),
-  outputPath: z.string().min(1).optional().describe('deliver="file": the file to write (inside IMAGESEG_FILE_ROOTS); default next to the input file or in the working directory'),
+  outputPath: z.string().min(1).optional().describe('deliver="file": a new file to create (inside IMAGESEG_FILE_ROOTS; an existing file or link is refused, never replaced); default a free name next to the input file or in the working directory'),
   background: z
     .string()
     .regex(/^(transparent|white|black|#[0-9a-fA-F]{6})$/, 'transparent, white, black or #rrggbb')

@@ -31,6 +31,8 @@ export interface EmulatorOptions {
   jobTimings?: { queuingMs: number; processingMs: number };
   /** timeout for downloading input images (default 2000 ms, the reference's SegmentAnimal note) */
   downloadTimeoutMs?: number;
+  /** host name in result and hosted-image URLs (default 127.0.0.1), e.g. `localhost` so clients must resolve a name */
+  urlHost?: string;
 }
 
 export interface InjectedFault {
@@ -46,7 +48,7 @@ export interface InjectedFault {
 export interface AlibabaEmulator {
   /** "127.0.0.1:<port>" — what IMAGESEG_ENDPOINT is set to (protocol http) */
   endpoint: string;
-  /** "http://127.0.0.1:<port>" */
+  /** "http://<urlHost, default 127.0.0.1>:<port>": where result and hosted-image URLs point */
   baseUrl: string;
   accessKeyId: string;
   accessKeySecret: string;
@@ -98,7 +100,7 @@ export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promi
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `127.0.0.1:${port}`;
-  baseUrl = `http://${endpoint}`;
+  baseUrl = `http://${options.urlHost ?? '127.0.0.1'}:${port}`;
 
   return {
     endpoint,

@@ -27,6 +27,14 @@ function classify(code: string, status: number): { ours: ErrorCode; retryable: b
   return { ours: 'UPSTREAM_ERROR', retryable: false };
 }
 
+/**
+ * Alibaba's SignatureDoesNotMatch carries the server's string-to-sign (request parameters, nonce, timestamp): a
+ * signing oracle for whoever reads it. It stays in the cause (the server log); the client's message ends before it.
+ */
+export function redactUpstreamMessage(message: string): string {
+  return message.replace(/[\s.,;:]*(server\s+)?string[\s_-]*to[\s_-]*sign[\s\S]*$/i, '') + (/string[\s_-]*to[\s_-]*sign/i.test(message) ? ' (signature details are in the server log)' : '');
+}
+
 /** Maps an error thrown by the Alibaba SDK to ours, keeping Alibaba's Code and RequestId in details. */
 export function fromSdkError(error: unknown, action: string): AppError {
   if (error instanceof AppError) return error;
@@ -36,7 +44,7 @@ export function fromSdkError(error: unknown, action: string): AppError {
   const status = sdkError.statusCode ?? 0;
   const requestId = sdkError.requestId ?? sdkError.data?.RequestId;
   const { ours, retryable } = classify(alibabaCode, status);
-  const upstreamMessage = sdkError.data?.Message ?? sdkError.message ?? 'no message';
+  const upstreamMessage = redactUpstreamMessage(sdkError.data?.Message ?? sdkError.message ?? 'no message');
   const hint = ours === 'PROVIDER_NOT_CONFIGURED' ? ' Check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET and that imageseg is activated.' : '';
   return new AppError(ours, `Alibaba ${action} failed: ${alibabaCode}: ${upstreamMessage}${hint}`, {
     retryable,

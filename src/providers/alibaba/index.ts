@@ -46,6 +46,7 @@ export function createAlibabaProvider(config: Config, logger: Logger, options: A
     authorize: options.authorizeUpload ?? createActionCaller(config.alibaba, openPlatformApi(config.alibaba)),
     retry,
     ...(options.ossAgent ? { agent: options.ossAgent } : {}),
+    guard: config.images,
   });
   const isPassthrough = passthroughMatcher(config.passthroughHosts);
   return {

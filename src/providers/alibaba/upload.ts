@@ -9,12 +9,14 @@
  * UseAccelerate only changes the host when the SDK client's endpointType is "accelerate", which ours never is.
  */
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { AppError, type ErrorCode } from '../../errors.js';
 import type { LoadedImage } from '../../images/load.js';
 import type { ActionCaller } from './client.js';
 import { fromSdkError } from './errors.js';
 import { retrying, type RetryOptions } from './retry.js';
+import { guardedLookup, type LookupGuard } from '../../images/address-guard.js';
 
 export interface UploadGrant {
   accessKeyId: string;
@@ -42,6 +44,11 @@ export interface UploaderOptions {
   retry: RetryOptions;
   /** Agent of the PostObject request; Node's global https agent when absent. */
   agent?: https.Agent;
+  /**
+   * How the granted bucket host is resolved: under the same guard as image URLs (every address checked, private
+   * ones refused unless allowed), since the name comes from an upstream answer. An agent's own lookup wins.
+   */
+  guard?: LookupGuard;
   timeoutMs?: number;
 }
 
@@ -51,12 +58,13 @@ const ENDPOINT_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0
 
 export function createImageUploader(options: UploaderOptions): ImageUploader {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const lookup = guardedLookup(options.guard ?? { allowPrivateUrls: false });
   return async (image, target) => {
     try {
       return await retrying(`${target.action} image upload`, async () => {
         target.signal?.throwIfAborted();
         const grant = await authorizeUpload(options.authorize, target.signal);
-        await postObject(grant, image, { agent: options.agent, timeoutMs, signal: target.signal });
+        await postObject(grant, image, { agent: options.agent, lookup, timeoutMs, signal: target.signal });
         options.retry.logger.debug({ field: target.field, action: target.action, bucket: grant.bucket, objectKey: grant.objectKey }, 'uploaded image to Alibaba OSS');
         return `http://${grant.bucket}.${grant.endpoint}/${grant.objectKey}`;
       }, options.retry, target.signal);
@@ -122,7 +130,7 @@ export function postObjectForm(grant: UploadGrant, image: Pick<LoadedImage, 'byt
   return Buffer.concat([Buffer.from(head, 'utf8'), image.bytes, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')]);
 }
 
-function postObject(grant: UploadGrant, image: LoadedImage, transport: { agent?: https.Agent; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+function postObject(grant: UploadGrant, image: LoadedImage, transport: { agent?: https.Agent; lookup: LookupFunction; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
   const url = new URL(`https://${grant.bucket}.${grant.endpoint}/`);
   const boundary = `imageseg${randomBytes(12).toString('hex')}`;
   const body = postObjectForm(grant, image, boundary);
@@ -132,6 +140,7 @@ function postObject(grant: UploadGrant, image: LoadedImage, transport: { agent?:
       {
         method: 'POST',
         agent: transport.agent,
+        lookup: transport.lookup,
         timeout: transport.timeoutMs,
         signal: transport.signal,
         headers: {

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
+import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import { discOnWhite } from './support/images.js';
+
+/** A 24-bit bottom-up BMP of sharp's raw RGB pixels. */
+function bmp24(width: number, height: number, rgb: Buffer): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const bytes = Buffer.alloc(54 + stride * height);
+  bytes.write('BM', 0, 'ascii');
+  bytes.writeUInt32LE(bytes.length, 2);
+  bytes.writeUInt32LE(54, 10);
+  bytes.writeUInt32LE(40, 14);
+  bytes.writeInt32LE(width, 18);
+  bytes.writeInt32LE(height, 22);
+  bytes.writeUInt16LE(1, 26);
+  bytes.writeUInt16LE(24, 28);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const from = (y * width + x) * 3;
+      const to = 54 + (height - 1 - y) * stride + x * 3;
+      bytes[to] = rgb[from + 2]!;
+      bytes[to + 1] = rgb[from + 1]!;
+      bytes[to + 2] = rgb[from]!;
+    }
+  }
+  return bytes;
+}
+
+/** The first `length` bytes of a BMP header that claims width x height (24-bit, or RLE8 with `rle`). */
+function lyingBmp(width: number, height: number, length: number, rle = false): Buffer {
+  const bytes = Buffer.alloc(length);
+  bytes.write('BM', 0, 'ascii');
+  bytes.writeUInt32LE(54 + width * height * 3, 2);
+  bytes.writeUInt32LE(54, 10);
+  bytes.writeUInt32LE(40, 14);
+  bytes.writeInt32LE(width, 18);
+  bytes.writeInt32LE(height, 22);
+  bytes.writeUInt16LE(1, 26);
+  bytes.writeUInt16LE(rle ? 8 : 24, 28);
+  bytes.writeUInt32LE(rle ? 1 : 0, 30);
+  return bytes;
+}
+
+describe('the pre-check decodes every format, BMP included, before any provider call', () => {
+  let emulator: AlibabaEmulator;
+  let server: TestServer;
+  beforeAll(async () => {
+    emulator = await startAlibabaEmulator();
+    server = await startTestServer(emulatorEnvironment(emulator));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await emulator?.close();
+  });
+  beforeEach(() => void (emulator.calls.length = 0));
+
+  async function segment(ImageURL: string) {
+    const response = await fetch(`${server.url}/api/tools/product-background-removal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ImageURL }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } } };
+  }
+
+  it('refuses a 60-byte BMP that claims 1000x1000 pixels: IMAGE_INVALID, and Alibaba never called', async () => {
+    const { status, body } = await segment(emulator.hostImage(lyingBmp(1000, 1000, 60), 'image/bmp'));
+    expect(status).toBe(422);
+    expect(body.error).toMatchObject({ code: 'IMAGE_INVALID', details: { field: 'ImageURL', charged: false } });
+    expect(body.error?.message).toContain('truncated BMP pixel data');
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  it('refuses an RLE BMP whose stream ends before its rows do', async () => {
+    const bytes = Buffer.concat([lyingBmp(800, 600, 54, true), Buffer.alloc(1024), Buffer.from([4, 7, 0, 0])]);
+    const { status, body } = await segment(emulator.hostImage(bytes, 'image/bmp'));
+    expect(status).toBe(422);
+    expect(body.error?.code).toBe('IMAGE_INVALID');
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  it('passes a whole BMP on to Alibaba', async () => {
+    const { data, info } = await sharp(await discOnWhite()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { status } = await segment(emulator.hostImage(bmp24(info.width, info.height, data), 'image/bmp'));
+    expect(status).toBe(200);
+    expect(emulator.calls.map((call) => call.action)).toEqual(['SegmentCommodity']);
+  });
+
+  it('answers an empty or undecodable data: URL with 422 IMAGE_INVALID, not 500', async () => {
+    for (const input of ['data:image/png;base64,', 'data:image/png;base64,AAAA', `data:image/png;base64,${Buffer.alloc(300, 65).toString('base64')}`]) {
+      const { status, body } = await segment(input);
+      expect(status, input).toBe(422);
+      expect(body.error?.code, input).toBe('IMAGE_INVALID');
+    }
+    expect(emulator.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,199 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { guardedLookup, type HostResolver } from '../src/images/address-guard.js';
+import { loadImage, type ImageLoadOptions } from '../src/images/load.js';
+import { AppError } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
+import { createAlibabaProvider } from '../src/providers/alibaba/index.js';
+import { startAlibabaEmulator, startOpenPlatformEmulator, startOssEmulator, type AlibabaEmulator, type OpenPlatformEmulator, type OssEmulator } from './emulator/index.js';
+import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import { discOnWhite } from './support/images.js';
+
+/** Made-up names (`.test` resolves nowhere) given addresses the way a DNS server would. */
+function mappedResolver(names: Record<string, string[]>): HostResolver & { asked: string[] } {
+  const asked: string[] = [];
+  const resolve = async (hostname: string) => {
+    asked.push(hostname);
+    const addresses = names[hostname.toLowerCase()];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
+  return Object.assign(resolve, { asked });
+}
+
+const limits = { formats: ['png', 'jpeg'] as const, maxBytes: 3 * 1024 * 1024 };
+const base: ImageLoadOptions = { allowPrivateUrls: true, fileRoots: [], timeoutMs: 2000, maxRedirects: 3 };
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as AppError);
+
+describe('the guarded lookup answers Node the way Node asks', () => {
+  const ask = (lookup: ReturnType<typeof guardedLookup>, options: { all?: boolean; family?: number }) =>
+    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }>((resolve) =>
+      lookup('images.example.test', options as never, (error, address, family) => resolve({ error, address, family })),
+    );
+
+  it('gives every address to {all: true}, each checked, and one address otherwise', async () => {
+    const lookup = guardedLookup({ allowPrivateUrls: false, resolve: mappedResolver({ 'images.example.test': ['203.0.114.7', '2606:4700::1111'] }) });
+    expect(await ask(lookup, { all: true })).toMatchObject({ error: null, address: [{ address: '203.0.114.7', family: 4 }, { address: '2606:4700::1111', family: 6 }] });
+    expect(await ask(lookup, {})).toMatchObject({ error: null, address: '203.0.114.7', family: 4 });
+    expect(await ask(lookup, { all: true, family: 6 })).toMatchObject({ error: null, address: [{ address: '2606:4700::1111', family: 6 }] });
+  });
+
+  it('refuses a name when any of its addresses is private', async () => {
+    const lookup = guardedLookup({ allowPrivateUrls: false, resolve: mappedResolver({ 'images.example.test': ['8.8.8.8', '10.0.0.7'] }) });
+    for (const options of [{ all: true }, {}]) {
+      const { error } = await ask(lookup, options);
+      expect(error?.code).toBe('ADDRESS_REFUSED');
+      expect(error?.message).toContain('10.0.0.7');
+    }
+  });
+});
+
+describe('image URLs with host names: input fetch and redirect hops', () => {
+  let server: http.Server;
+  let port: number;
+  let png: Buffer;
+  const hosts: string[] = [];
+
+  beforeAll(async () => {
+    png = await discOnWhite(64, 48);
+    server = http.createServer((request, response) => {
+      hosts.push(String(request.headers.host));
+      if (request.url === '/product.jpg') return void response.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      if (request.url === '/hop') return void response.writeHead(302, { location: `http://images.example.test:${port}/product.jpg` }).end();
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(() => void (hosts.length = 0));
+
+  it('fetches http://localhost:<port>/product.jpg when private URLs are allowed', async () => {
+    const image = await loadImage('ImageURL', `http://localhost:${port}/product.jpg`, limits, 'SegmentCommodity', base);
+    expect([image.format, image.width, image.height]).toEqual(['png', 64, 48]);
+    expect(hosts).toEqual([`localhost:${port}`]);
+  });
+
+  it('fetches a name the resolver maps, and connects to the address it checked', async () => {
+    const resolve = mappedResolver({ 'images.example.test': ['127.0.0.1'] });
+    const image = await loadImage('ImageURL', `http://images.example.test:${port}/product.jpg`, limits, 'SegmentCommodity', { ...base, resolve });
+    expect(image.width).toBe(64);
+    expect(resolve.asked).toEqual(['images.example.test']);
+    expect(hosts).toEqual([`images.example.test:${port}`]);
+  });
+
+  it('follows a redirect hop to a host name, resolving it under the guard', async () => {
+    const resolve = mappedResolver({ 'images.example.test': ['127.0.0.1'] });
+    const image = await loadImage('ImageURL', `http://127.0.0.1:${port}/hop`, limits, 'SegmentCommodity', { ...base, resolve });
+    expect(image.height).toBe(48);
+    expect(hosts).toEqual([`127.0.0.1:${port}`, `images.example.test:${port}`]);
+  });
+
+  it('refuses a name with a private address among its answers, without connecting', async () => {
+    const resolve = mappedResolver({ 'images.example.test': ['127.0.0.1'], 'public.example.test': ['203.0.114.9', '127.0.0.1'] });
+    const guarded = { ...base, allowPrivateUrls: false, resolve };
+    for (const url of [`http://images.example.test:${port}/product.jpg`, `http://public.example.test:${port}/product.jpg`]) {
+      const error = await failure(loadImage('ImageURL', url, limits, 'SegmentCommodity', guarded));
+      expect(error?.code, url).toBe('IMAGE_UNREACHABLE');
+      expect(error?.message, url).toContain('private or loopback addresses are refused');
+    }
+    expect(hosts).toEqual([]);
+  });
+});
+
+describe('Alibaba\'s result URLs on a host name: the fetch of deliver stored / inline', () => {
+  let emulator: AlibabaEmulator;
+  let server: TestServer;
+  beforeAll(async () => {
+    emulator = await startAlibabaEmulator({ urlHost: 'localhost' });
+    server = await startTestServer(emulatorEnvironment(emulator));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await emulator?.close();
+  });
+
+  for (const deliver of ['stored', 'inline'] as const) {
+    it(`fetches the result from http://localhost:<port>/results/... for deliver="${deliver}"`, async () => {
+      // The input on the IP literal (a passthrough host), so that only the result's URL carries a name.
+      const hosted = emulator.hostImage(await discOnWhite());
+      expect(hosted).toMatch(/^http:\/\/localhost:\d+\/hosted\//);
+      const imageUrl = hosted.replace('//localhost:', '//127.0.0.1:');
+      const response = await fetch(`${server.url}/api/tools/product-background-removal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ImageURL: imageUrl, deliver }),
+      });
+      const body = (await response.json()) as { data: { ImageURL: string }; error?: unknown };
+      expect(response.status, JSON.stringify(body.error)).toBe(200);
+      expect(emulator.calls.at(-1)!.params.ImageURL).toBe(imageUrl);
+      expect(body.data.ImageURL.startsWith(deliver === 'stored' ? `${server.url}/results/` : 'data:image/png;base64,')).toBe(true);
+    });
+  }
+});
+
+describe('the OSS upload resolves the granted bucket host under the guard', () => {
+  let emulator: AlibabaEmulator;
+  let oss: OssEmulator;
+  let openPlatform: OpenPlatformEmulator;
+  let server: TestServer;
+  let agent: https.Agent;
+
+  beforeAll(async () => {
+    emulator = await startAlibabaEmulator();
+    oss = await startOssEmulator();
+    openPlatform = await startOpenPlatformEmulator({ oss, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
+    emulator.addDownloadRoute((url) => oss.loopbackUrl(url));
+    server = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_OPENPLATFORM_ENDPOINT: openPlatform.endpoint });
+    // Trusts the emulator's certificate and nothing more: no lookup of its own, so the product's resolves the name.
+    agent = new https.Agent({ ca: oss.certificate });
+  });
+  afterAll(async () => {
+    agent?.destroy();
+    await server?.close();
+    await openPlatform?.close();
+    await oss?.close();
+    await emulator?.close();
+  });
+  beforeEach(() => {
+    for (const calls of [emulator.calls, openPlatform.calls, oss.uploads]) calls.length = 0;
+  });
+
+  function useProvider(images: Partial<ImageLoadOptions>) {
+    const config = { ...server.context.config, upstreamRetries: 1, images: { ...server.context.config.images, ...images } };
+    const provider = createAlibabaProvider(config, createLogger('silent'), { ossAgent: agent });
+    server.context.providers.select = () => provider;
+  }
+  const upload = async () => {
+    const response = await fetch(`${server.url}/api/tools/product-background-removal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ImageURL: `data:image/png;base64,${(await discOnWhite()).toString('base64')}` }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } };
+  };
+
+  it('posts to https://{Bucket}.{Endpoint}/ through the resolver', async () => {
+    const resolve = mappedResolver({ [`${oss.bucket}.${oss.endpointHost}`]: ['127.0.0.1'] });
+    useProvider({ resolve });
+    const { status, body } = await upload();
+    expect(status, JSON.stringify(body.error)).toBe(200);
+    expect(resolve.asked).toEqual([`${oss.bucket}.${oss.endpointHost}`]);
+    expect(oss.uploads).toHaveLength(1);
+    expect(emulator.calls.map((call) => call.action)).toEqual(['SegmentCommodity']);
+  });
+
+  it('refuses to post an image to a bucket host that resolves to a private address', async () => {
+    useProvider({ allowPrivateUrls: false, resolve: mappedResolver({ [`${oss.bucket}.${oss.endpointHost}`]: ['127.0.0.1'] }) });
+    const { status, body } = await upload();
+    expect(status).toBe(502);
+    expect(body.error?.message).toContain('refusing to fetch from non-public address 127.0.0.1');
+    expect(oss.uploads).toHaveLength(0);
+    expect(emulator.calls).toHaveLength(0);
+  });
+});
