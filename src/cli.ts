@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
-import { createAppContext } from './app.js';
+import type { Server } from 'node:http';
+import { createAppContext, type AppContext } from './app.js';
 import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
@@ -21,6 +22,22 @@ ${TOKENS_USAGE}
 Environment (all optional):
 ${ENVIRONMENT_HELP.map(([name, text]) => `  ${name.padEnd(33)}${text}`).join('\n')}
 `;
+
+/**
+ * Stops taking requests, gives calls in flight IMAGESEG_SHUTDOWN_SECONDS to finish, then aborts the rest (their
+ * payments are released, nothing is charged) and exits once their answers are out.
+ */
+function drain(context: AppContext, server: Server): void {
+  const graceMs = context.config.shutdownMs;
+  context.logger.info({ graceSeconds: graceMs / 1000 }, 'shutting down: no new requests; calls in flight may finish');
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => {
+    context.logger.warn('shutdown grace over: stopping the calls still running, uncharged');
+    context.shutdown.abort();
+    setTimeout(() => process.exit(0), 2000).unref();
+  }, graceMs).unref();
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -52,6 +69,14 @@ async function main(argv: string[]): Promise<number> {
       logStartup(context);
       const { serveStdio } = await import('./mcp/stdio.js');
       await serveStdio(context);
+      // The client is gone (stdin closed) or asks us to stop: calls in flight end uncharged, then we exit.
+      const stop = () => {
+        context.shutdown.abort();
+        setTimeout(() => process.exit(0), 200).unref();
+      };
+      process.stdin.once('end', stop);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       return -1;
     }
     case 'http': {
@@ -62,9 +87,8 @@ async function main(argv: string[]): Promise<number> {
       const address = server.address();
       const boundPort = typeof address === 'object' && address ? address.port : config.http.port;
       context.logger.info({ url: `http://${config.http.host}:${boundPort}` }, `listening: MCP at http://${config.http.host}:${boundPort}/mcp, REST at /api/tools/<serviceId>`);
-      const stop = () => server.close(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.once('SIGINT', () => drain(context, server));
+      process.once('SIGTERM', () => drain(context, server));
       return -1;
     }
     case 'list': {

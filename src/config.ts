@@ -16,6 +16,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
   ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the working directory)'],
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
+  ['IMAGESEG_SHUTDOWN_SECONDS', 'on SIGTERM, how long calls in flight may finish before they are stopped uncharged (default 30)'],
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
   ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
   ['X402_PAY_TO', 'address that receives x402 payments; x402 is off until set'],
@@ -40,6 +41,7 @@ const environmentSchema = z.object({
   IMAGESEG_FILE_ROOTS: z.string().optional(),
   IMAGESEG_JOB_DEADLINE_SECONDS: z.coerce.number().positive().default(120),
   IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
+  IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
   PAYMENTS: z.enum(['required', 'off']).default('required'),
   X402_PAY_TO: z.string().optional(),
   X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, 'a CAIP-2 id such as eip155:84532').default('eip155:84532'),
@@ -64,6 +66,8 @@ export interface Config {
   /** `protectedPaths`: the ledger and stored results, which deliver="file" never writes onto or into. */
   images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number; protectedPaths: string[] };
   jobDeadlineMs: number;
+  /** SIGTERM: how long calls in flight may finish before they are aborted (and not charged). */
+  shutdownMs: number;
   /** Backoff of GetAsyncJobResult polling: first delay, growth and cap. */
   polling: { initialMs: number; factor: number; maxMs: number };
   upstreamRetries: number;
@@ -136,6 +140,7 @@ export function loadConfig(
       protectedPaths: protectedPaths(env.DATABASE_URL, dataDirectory, resultsDirectory, fileRoots),
     },
     jobDeadlineMs: env.IMAGESEG_JOB_DEADLINE_SECONDS * 1000,
+    shutdownMs: env.IMAGESEG_SHUTDOWN_SECONDS * 1000,
     // Of this shape, the schedule that sees 1-5 s jobs end soonest (~0.46 s late at p50) within 12 polls per 30 s
     // job (bench row 4); polling cannot do much better, Alibaba has no completion callback.
     polling: { initialMs: 350, factor: 1.35, maxMs: 6000 },

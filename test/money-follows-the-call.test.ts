@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,6 +147,67 @@ describe('a call whose client went away is never charged', () => {
     server.context.shutdown = new AbortController();
     await server.close();
     server = await startTestServer(paidEnvironment(), { jobPollingMs: 50 });
+  });
+});
+
+describe('a server that stops', () => {
+  it('on SIGTERM lets calls finish for IMAGESEG_SHUTDOWN_SECONDS, then stops the rest uncharged and exits', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'imageseg-sigterm-'));
+    const environment = { ...process.env, ...paidEnvironment({ DATABASE_URL: path.join(directory, 'ledger.db'), IMAGESEG_SHUTDOWN_SECONDS: '0.3', LOG_LEVEL: 'info' }) };
+    const child = spawn(process.execPath, [path.resolve('dist/cli.js'), 'http', '--port', '0'], { env: environment });
+    try {
+      let log = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          log += chunk.toString();
+          const found = /"url":"(http:\/\/[^"]+)"/.exec(log);
+          if (found) resolve(found[1]);
+        });
+        child.once('exit', () => reject(new Error(`server exited: ${log}`)));
+      });
+      const token = await mint(HD, 1, url);
+      const call = request('POST', `/api/tools/${HD}`, { ImageUrl: imageUrl }, { 'X-Payment-Token': token }, url);
+      await sleep(600);
+      child.kill('SIGTERM');
+      const answer = await call;
+      expect(answer.body.error).toMatchObject({ details: { charged: false, cancelled: true } });
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      const shown = spawn(process.execPath, [path.resolve('dist/cli.js'), 'tokens', 'show', token], { env: environment });
+      let printed = '';
+      shown.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      await once(shown, 'exit');
+      expect(printed).toMatch(/callsUsed["\s:]+0/);
+      expect(printed).toMatch(/callsInProgress["\s:]+0/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('stops fetching a slow input image as soon as the caller goes away', async () => {
+    let closedAt = 0;
+    const slow = http.createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.write(Buffer.alloc(10));
+      response.on('close', () => (closedAt = Date.now()));
+    });
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const { port } = slow.address() as { port: number };
+    try {
+      const token = await mint();
+      await callAndHangUp({ 'X-Payment-Token': token }, { ImageURL: `http://127.0.0.1:${port}/never-ends.png` }, SERVICE, 300);
+      const droppedAt = Date.now();
+      await settled(token);
+      await sleep(300);
+      expect(closedAt).toBeGreaterThan(0);
+      expect(closedAt - droppedAt).toBeLessThan(500);
+      expect(await tokenState(token)).toMatchObject({ callsRemaining: 1, callsUsed: 0 });
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 });
 
