@@ -4,7 +4,7 @@ import type { Catalog } from './catalog/lookup.js';
 import type { Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
 import { findResultImages } from './images/result-fields.js';
-import { nothingHeld, paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate, type Reservation } from './payments/index.js';
+import { paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate } from './payments/index.js';
 import type { Progress, ProviderResult, ResultImage } from './providers/provider.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
@@ -13,8 +13,8 @@ import { checkDeliveryOptions, deliverResults, type Transport } from './images/d
 import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { claimIdentity, identityOf, recordAnswer, replayedImages, type IdempotentIdentity } from './calls/idempotency.js';
-import { jobRecorder, jobToResume, keepPaymentForJob, settlementOf, type JobSettlement } from './calls/jobs.js';
+import { claimIdentity, identityOf, replayedImages, type IdempotentIdentity, type RecordedAnswer } from './calls/idempotency.js';
+import { openSettlement } from './calls/settlement.js';
 
 export interface CallRequest {
   /** serviceId, legacy id, tool name or Action. */
@@ -119,7 +119,7 @@ function idempotencyKeyOf(request: CallRequest): string | undefined {
   return request.idempotencyKey ?? (request.payment?.x402 === undefined ? undefined : paymentIdentifierOf(request.payment.x402));
 }
 
-function replay(capability: Capability, answer: Awaited<ReturnType<typeof claimIdentity>> & object): CallOutcome {
+function replay(capability: Capability, answer: RecordedAnswer): CallOutcome {
   return { capability, output: answer.output, ...replayedImages(answer), receipt: answer.receipt, replayed: true };
 }
 
@@ -131,29 +131,12 @@ function replay(capability: Capability, answer: Awaited<ReturnType<typeof claimI
 export function createCallPipeline(dependencies: CallDependencies): CallPipeline {
   const { catalog, providers, payments, results, logger, leaseMs } = dependencies;
 
-  async function settleJobResult(capability: Capability, reservation: Reservation, jobId: string, settlement: JobSettlement) {
-    if (settlement === 'keep') return {};
-    const records = await dependencies.records();
-    if (settlement === 'release') {
-      await reservation.release();
-      await records.closeJob(jobId, 'released', Date.now());
-      return {};
-    }
-    const committed = await reservation.commit();
-    await records.closeJob(jobId, 'committed', Date.now());
-    logger.info({ tool: capability.tool, jobId }, 'timed-out job delivered and paid');
-    return committed;
-  }
 
   async function run(request: CallRequest, capability: Capability, args: Record<string, unknown>, signal: AbortSignal, identity?: IdempotentIdentity): Promise<CallOutcome> {
     const startedAt = performance.now();
     const { params, options } = splitOutputOptions(args);
     const provider = providers.select(capability);
-    const payer = payments.payerOf(request.payment ?? {});
-    const resumed = capability.jobResult ? await jobToResume(await dependencies.records(), capability.jobResult, params, payer) : undefined;
-    const paidFor = resumed ? catalog.find(resumed.serviceId) : undefined;
-    const reservation = resumed?.state === 'held' && paidFor ? payments.resume(paidFor, resumed.hold!) : resumed ? nothingHeld : await payments.reserve(capability, request.payment ?? {});
-    const jobs = capability.async === 'never' ? undefined : jobRecorder(dependencies.records, capability, payer, leaseMs);
+    const settlement = await openSettlement(dependencies, capability, params, request.payment ?? {}, identity);
     try {
       const fetchOptions = { ...dependencies.images, signal };
       const images = await loadImages(capability, params, fetchOptions);
@@ -165,7 +148,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         results,
         onProgress: request.onProgress,
         signal,
-        ...(jobs ? { onJobSubmitted: (jobId: string) => jobs.onJobSubmitted(jobId) } : {}),
+        ...(settlement.onJobSubmitted ? { onJobSubmitted: settlement.onJobSubmitted } : {}),
       });
       const delivered = await deliverResults(result, options, {
         transport: request.transport,
@@ -178,35 +161,16 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       // The caller must still be there to be handed the result: past this point the call is paid for.
       signal.throwIfAborted();
       const output = toOutput(capability, result, delivered.data, delivered.notes);
-      const records = identity ? await dependencies.records() : undefined;
-      await records?.finishIdempotencyKey(identity!.scope, identity!.key, JSON.stringify(recordAnswer(output, undefined, delivered.images, delivered.inline)));
-      const { receipt } = resumed
-        ? await settleJobResult(paidFor ?? capability, reservation, resumed.jobId, settlementOf(capability.jobResult!, result.data))
-        : await reservation.commit();
-      if (receipt) await records?.finishIdempotencyKey(identity!.scope, identity!.key, JSON.stringify(recordAnswer(output, receipt, delivered.images, delivered.inline)));
-      if (jobs?.jobId) await (await dependencies.records()).closeJob(jobs.jobId, 'committed', Date.now());
+      const { receipt } = await settlement.succeed({ output, images: delivered.images, inline: delivered.inline, data: result.data });
       logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
       return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
       const appError = signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error);
-      const timedOutJob = appError.code === 'JOB_TIMEOUT' && jobs?.jobId && !resumed;
-      await (timedOutJob ? holdForJob(reservation, jobs.jobId!) : releaseAll(reservation, resumed ? undefined : jobs?.jobId)).catch((releaseError: unknown) =>
-        logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'),
-      );
-      if (identity) await (await dependencies.records()).dropIdempotencyKey(identity.scope, identity.key).catch(() => undefined);
+      await settlement.fail(appError).catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
       logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message, ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
       throw appError;
     }
-  }
-
-  async function holdForJob(reservation: Reservation, jobId: string) {
-    await keepPaymentForJob(await dependencies.records(), reservation, jobId);
-  }
-
-  async function releaseAll(reservation: Reservation, jobId: string | undefined) {
-    await reservation.release();
-    if (jobId) await (await dependencies.records()).closeJob(jobId, 'released', Date.now());
   }
 
   const pipeline: CallPipeline = async (request) => {

@@ -25,7 +25,7 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
       await pool.query("UPDATE idempotency_records SET state = 'done', answer = $1 WHERE scope = $2 AND key = $3", [answer, scope, key]);
     },
     async dropIdempotencyKey(scope, key) {
-      await pool.query("DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND state = 'running'", [scope, key]);
+      await pool.query('DELETE FROM idempotency_records WHERE scope = $1 AND key = $2', [scope, key]);
     },
     async recordJob(job) {
       await pool.query(

@@ -30,7 +30,7 @@ export function sqliteCallRecords(db: Database.Database): CallRecordStore {
     ),
     record: db.prepare<[string, string], IdempotencyRecord>('SELECT fingerprint, state, answer FROM idempotency_records WHERE scope = ? AND key = ?'),
     finish: db.prepare<[string, string, string]>("UPDATE idempotency_records SET state = 'done', answer = ? WHERE scope = ? AND key = ?"),
-    drop: db.prepare<[string, string]>("DELETE FROM idempotency_records WHERE scope = ? AND key = ? AND state = 'running'"),
+    drop: db.prepare<[string, string]>('DELETE FROM idempotency_records WHERE scope = ? AND key = ?'),
     insertJob: db.prepare(
       "INSERT INTO async_jobs (job_id, service_id, payer, state, hold_until, created_at) VALUES (@jobId, @serviceId, @payer, 'running', @holdUntil, @now) ON CONFLICT DO NOTHING",
     ),

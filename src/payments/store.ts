@@ -85,7 +85,7 @@ export interface CallRecordStore {
   claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
   /** The call succeeded: later claims get this answer until the record expires. */
   finishIdempotencyKey(scope: string, key: string, answer: string): Promise<void>;
-  /** The call failed (nothing was charged): the key may run again. */
+  /** The call failed (nothing was charged), even after its answer was recorded: the key may run again. */
   dropIdempotencyKey(scope: string, key: string): Promise<void>;
   /** An asynchronous job this server submitted, followed by the call that paid for it. */
   recordJob(job: NewJob): Promise<void>;
