@@ -33,4 +33,5 @@ export { createFacilitator, type Facilitator } from './facilitator.js';
 export { openLedger } from './ledger.js';
 export type { LedgerStore, NewToken, TokenState, TokenRefusal, NonceKey } from './store.js';
 export { parseExpiry } from './tokens.js';
+export { credentialOwners, payingOwner } from './owner.js';
 export { REASON } from './reasons.js';
