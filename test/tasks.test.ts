@@ -165,6 +165,20 @@ describe('tasks live in the database', () => {
     }
   });
 
+  it.runIf(process.env.TEST_DATABASE_URL)('lets a second server on the same PostgreSQL answer tasks/result', async () => {
+    const environment = { ...paidEnvironment(), DATABASE_URL: process.env.TEST_DATABASE_URL! };
+    const [one, two] = [await startTestServer(environment, { jobPollingMs: 100 }), await startTestServer(environment, { jobPollingMs: 100 })];
+    try {
+      const token = await mint(one.context);
+      const taskId = await startTask(await connect(one.url, token));
+      const result = await (await connect(two.url, token)).experimental.tasks.getTaskResult(taskId, CallToolResultSchema, { timeout: 20_000 });
+      expect((result.structuredContent as { data: { Status: string } }).data.Status).toBe('PROCESS_SUCCESS');
+      expect(await refusal((await connect(two.url)).experimental.tasks.getTask(taskId), taskId)).toContain('Task not found');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('stops a run when another server records its tasks/cancel', async () => {
     const replica = await startTestServer(paidEnvironment(), { jobPollingMs: 100 });
     try {
