@@ -6,9 +6,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { PaymentRequired } from '@x402/core/types';
+import { Wallet } from 'ethers';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
 import { discOnWhite } from './support/images.js';
+import { createPayer, toHeader } from './support/payments.js';
+import { startFacilitator } from './facilitator/index.js';
 import { loadConfig } from '../src/config.js';
 import { createAppContext, type AppContext } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
@@ -28,13 +32,14 @@ function paidEnvironment(): Record<string, string> {
   return { ...emulatorEnvironment(emulator), PAYMENTS: 'required', DATABASE_URL: databaseUrl };
 }
 
-async function connect(url: string, paymentToken?: string): Promise<Client> {
+async function connectWith(url: string, headers?: Record<string, string>): Promise<Client> {
   const mcp = new Client({ name: 'tasks-test', version: '1.0.0' });
-  const headers = paymentToken ? { 'X-Payment-Token': paymentToken } : undefined;
   await mcp.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), headers ? { requestInit: { headers } } : undefined));
   clients.push(mcp);
   return mcp;
 }
+
+const connect = (url: string, paymentToken?: string) => connectWith(url, paymentToken ? { 'X-Payment-Token': paymentToken } : undefined);
 
 const mint = async (context: AppContext, calls = 1) => (await context.payments.mintToken({ serviceId: SERVICE, calls })).paymentToken;
 
@@ -132,6 +137,39 @@ describe('tasks belong to the credential that paid for them', () => {
     const result = (await mcp.callTool({ name: TOOL, arguments: { ImageUrl: imageUrl } }, undefined, { timeout: 20_000 })) as CallToolResult;
     expect(result.isError).toBeFalsy();
     expect((await server.context.payments.describeToken(token))?.callsUsed).toBe(1);
+  });
+
+  it('binds an x402-paid task to its payment: presenting the same payment in PAYMENT-SIGNATURE shows it', async () => {
+    const facilitator = await startFacilitator();
+    const payTo = new Wallet(Wallet.createRandom().privateKey).address;
+    const x402Server = await startTestServer({ ...paidEnvironment(), X402_PAY_TO: payTo, X402_FACILITATOR_URL: facilitator.url }, { jobPollingMs: 100 });
+    try {
+      const payer = createPayer();
+      facilitator.fund(payer.address, 10_000_000n);
+      const mcp = await connectWith(x402Server.url);
+      const unpaid = (await mcp.callTool({ name: TOOL, arguments: { ImageUrl: imageUrl } })) as CallToolResult;
+      const payment = await payer.pay(unpaid.structuredContent as unknown as PaymentRequired);
+      const stream = mcp.experimental.tasks.callToolStream({ name: TOOL, arguments: { ImageUrl: imageUrl }, _meta: { 'x402/payment': payment } }, undefined, { task: { ttl: 60_000 } });
+      let taskId = '';
+      for await (const message of stream) {
+        if (message.type === 'error') throw message.error;
+        // Following the task takes the payment in a header: this client sent it in _meta only.
+        if (message.type === 'taskCreated') taskId = message.task.taskId;
+        break;
+      }
+      const owner = await connectWith(x402Server.url, { 'PAYMENT-SIGNATURE': toHeader(payment) });
+      expect(await finished(owner, taskId)).toBe('completed');
+      expect((await owner.experimental.tasks.listTasks()).tasks.map((task) => task.taskId)).toEqual([taskId]);
+      const result = await owner.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
+      expect(result.isError).toBeFalsy();
+      for (const stranger of [mcp, await connect(x402Server.url, await mint(x402Server.context))]) {
+        expect(await refusal(stranger.experimental.tasks.getTask(taskId), taskId)).toContain('Task not found');
+        expect((await stranger.experimental.tasks.listTasks()).tasks).toEqual([]);
+      }
+    } finally {
+      await x402Server.close();
+      await facilitator.close();
+    }
   });
 
   it('gives tasks unguessable ids: at least 128 random bits each', async () => {
