@@ -1,5 +1,3 @@
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
-import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { capabilities } from '../tools/index.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -9,6 +7,7 @@ import { createPayments, type Payments } from './payments/index.js';
 import { createFileResultStore, type ResultStore } from './images/result-store.js';
 import { createCallPipeline, type CallPipeline } from './call.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createTaskService, openTaskRecords, type TaskService } from './tasks/index.js';
 
 /** Everything a transport needs, built once from the config. */
 export interface AppContext {
@@ -18,7 +17,8 @@ export interface AppContext {
   providers: ProviderRegistry;
   results: ResultStore;
   pipeline: CallPipeline;
-  taskStore: TaskStore;
+  /** MCP tasks, kept in the ledger database (DATABASE_URL) so every process on it answers for them. */
+  tasks: TaskService;
   /** Tokens, x402 and the ledger; the pipeline sees only `payments.gate` (the free gate when PAYMENTS=off). */
   payments: Payments;
   metrics: Metrics;
@@ -50,5 +50,5 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     logger,
     metrics,
   });
-  return { config, logger, catalog, providers, results, pipeline, taskStore: new InMemoryTaskStore(), payments, metrics, shutdown };
+  return { config, logger, catalog, providers, results, pipeline, tasks: createTaskService({ open: () => openTaskRecords(config.databaseUrl) }), payments, metrics, shutdown };
 }

@@ -1,15 +1,37 @@
 import type { Express, Request, Response } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AppContext } from '../app.js';
-import { createMcpServer } from '../mcp/server.js';
+import { createMcpServer, type McpCaller } from '../mcp/server.js';
+import { callerOf } from '../tasks/index.js';
+
+function callerOfRequest(request: Request): McpCaller {
+  return {
+    paymentToken: request.get('x-payment-token') || undefined,
+    x402: request.get('payment-signature') || request.get('x-payment') || undefined,
+    address: request.ip,
+  };
+}
+
+/** notifications/cancelled for a plain call that runs under another POST: stop it if the same caller started it. */
+function forwardCancellations(body: unknown, caller: McpCaller, context: AppContext): void {
+  const messages = Array.isArray(body) ? body : [body];
+  const key = callerOf({ token: caller.paymentToken, x402: caller.x402 }, caller.address).key;
+  for (const message of messages as Array<{ method?: unknown; params?: { requestId?: unknown; reason?: unknown } } | null>) {
+    const requestId = message?.params?.requestId;
+    if (message?.method !== 'notifications/cancelled' || (typeof requestId !== 'string' && typeof requestId !== 'number')) continue;
+    context.tasks.cancelCall(key, requestId, typeof message.params?.reason === 'string' ? message.params.reason : undefined);
+  }
+}
 
 /**
- * Stateless streamable HTTP: one McpServer and transport per POST. Tasks survive between requests because the
- * task store is shared by the whole process.
+ * Stateless streamable HTTP: one McpServer and transport per POST. Tasks survive between requests (and processes)
+ * because they live in the database; each POST sees the tasks its headers' credentials paid for.
  */
 export function mountMcp(app: Express, context: AppContext): void {
   app.post('/mcp', async (request: Request, response: Response) => {
-    const server = createMcpServer(context);
+    const caller = callerOfRequest(request);
+    forwardCancellations(request.body, caller, context);
+    const server = createMcpServer({ ...context, caller });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     response.on('close', () => {
       void transport.close();

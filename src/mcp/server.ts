@@ -1,14 +1,14 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { Capability } from '../catalog/capability.js';
 import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { CallPipeline } from '../call.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Progress } from '../providers/provider.js';
-import type { PaymentCredentials } from '../payments/index.js';
+import { payingOwner, type PaymentCredentials } from '../payments/index.js';
+import { callerOf, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
 import { toAppError } from '../errors.js';
 import { errorResult, successResult } from './tool-result.js';
 import { describeTool } from './describe.js';
@@ -20,17 +20,30 @@ export interface McpDependencies {
   catalog: Catalog;
   pipeline: CallPipeline;
   providers: ProviderRegistry;
-  taskStore: TaskStore;
+  tasks: TaskService;
+  /** Over HTTP: what the /mcp request presented. Absent over stdio, where the one client owns what it creates. */
+  caller?: McpCaller;
+}
+
+/** Credentials an HTTP /mcp request carries in headers, whatever JSON-RPC messages it holds. */
+export interface McpCaller {
+  /** X-Payment-Token: pays tool calls without a paymentToken argument, and shows the tasks it paid for. */
+  paymentToken?: string;
+  /** PAYMENT-SIGNATURE / X-PAYMENT: shows the tasks this x402 payment paid for (it pays nothing again). */
+  x402?: string;
+  /** The client's address: tells apart anonymous callers' cancellations. */
+  address?: string;
 }
 
 /** How long a finished task's result stays fetchable, and how often task-aware clients should poll. */
 const TASK_TTL_MS = 60 * 60 * 1000;
 const TASK_POLL_MS = 100;
 
-function splitPayment(args: Record<string, unknown>, extra: Extra): { params: Record<string, unknown>; payment: PaymentCredentials } {
+function splitPayment(args: Record<string, unknown>, extra: Extra, caller: McpCaller | undefined): { params: Record<string, unknown>; payment: PaymentCredentials } {
   const { paymentToken, ...params } = args;
   const x402 = extra._meta?.['x402/payment'];
-  return { params, payment: { token: typeof paymentToken === 'string' ? paymentToken : undefined, x402 } };
+  const token = typeof paymentToken === 'string' && paymentToken ? paymentToken : caller?.paymentToken;
+  return { params, payment: { token, x402 } };
 }
 
 function progressSender(extra: Extra): ((progress: Progress) => void) | undefined {
@@ -43,8 +56,8 @@ function progressSender(extra: Extra): ((progress: Progress) => void) | undefine
   };
 }
 
-async function runTool(pipeline: CallPipeline, capability: Capability, args: Record<string, unknown>, extra: Extra, signal?: AbortSignal): Promise<CallToolResult> {
-  const { params, payment } = splitPayment(args, extra);
+async function runTool(pipeline: CallPipeline, capability: Capability, request: { params: Record<string, unknown>; payment: PaymentCredentials }, extra: Extra, signal?: AbortSignal): Promise<CallToolResult> {
+  const { params, payment } = request;
   try {
     const idempotencyKey = extra._meta?.['idempotency-key'];
     const outcome = await pipeline({
@@ -62,29 +75,51 @@ async function runTool(pipeline: CallPipeline, capability: Capability, args: Rec
   }
 }
 
+interface TaskToolScope {
+  pipeline: CallPipeline;
+  providers: ProviderRegistry;
+  tasks: TaskService;
+  taskStore: CallerTaskStore;
+  caller?: McpCaller;
+  callerIdentity: TaskCaller;
+}
+
 /**
  * Asynchronous Actions are MCP tasks too: a task-aware client gets a task it can poll, fetch and cancel (wrapping
- * the Alibaba job); other clients are answered by the SDK's automatic polling of the same task.
+ * the Alibaba job); other clients are answered by the SDK's automatic polling of the same task. The task belongs to
+ * the credential that pays for it. Its run stops on tasks/cancel and, for a plain call, when the request is
+ * cancelled (notifications/cancelled) or its connection closes; a task-aware client's task outlives its request.
  */
-function registerTaskTool(server: McpServer, capability: Capability, pipeline: CallPipeline, providers: ProviderRegistry): void {
-  const { name, config } = describeTool(capability, providers);
+function registerTaskTool(server: McpServer, capability: Capability, scope: TaskToolScope): void {
+  const { name, config } = describeTool(capability, scope.providers);
+  const { pipeline, tasks, taskStore, caller } = scope;
   server.experimental.tasks.registerToolTask(
     name,
     { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
-        const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS });
-        const cancellation = new AbortController();
-        const watcher = setInterval(() => {
-          extra.taskStore.getTask(task.taskId).then(
-            (current) => current?.status === 'cancelled' && cancellation.abort(new Error('task cancelled')),
-            () => undefined,
-          );
-        }, 500);
-        void runTool(pipeline, capability, args as Record<string, unknown>, extra, cancellation.signal)
-          .then((result) => extra.taskStore.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
+        const request = splitPayment(args as Record<string, unknown>, extra, caller);
+        const owner = payingOwner(request.payment);
+        const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS, ...(owner ? { context: { owner } } : {}) });
+        const run = new AbortController();
+        const stops = [tasks.watchRun(task.taskId, run)];
+        if (!taskStore.outlivesRequest(task.taskId)) {
+          const abort = () => run.abort(extra.signal.reason ?? new Error('request cancelled'));
+          if (extra.signal.aborted) abort();
+          else extra.signal.addEventListener('abort', abort, { once: true });
+          stops.push(() => extra.signal.removeEventListener('abort', abort));
+          // Over stateless HTTP the cancellation comes on another POST, to another McpServer.
+          if (caller) stops.push(tasks.trackCall(scope.callerIdentity.key, extra.requestId, run));
+        }
+        void runTool(pipeline, capability, request, extra, run.signal)
+          .then(async (result) => {
+            if (result.isError && run.signal.aborted) {
+              await taskStore.updateTaskStatus(task.taskId, 'cancelled', 'Cancelled before it finished; nothing was charged').catch(() => undefined);
+            }
+            await extra.taskStore.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result);
+          })
           .catch(() => undefined)
-          .finally(() => clearInterval(watcher));
+          .finally(() => stops.forEach((stop) => stop()));
         return { task };
       },
       getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
@@ -95,7 +130,9 @@ function registerTaskTool(server: McpServer, capability: Capability, pipeline: C
 
 /** An McpServer whose tools are the catalog: one registration path for every capability, no per-tool code. */
 export function createMcpServer(dependencies: McpDependencies): McpServer {
-  const { catalog, pipeline, providers, taskStore } = dependencies;
+  const { catalog, pipeline, providers, tasks, caller } = dependencies;
+  const callerIdentity = callerOf({ token: caller?.paymentToken, x402: caller?.x402 }, caller?.address);
+  const taskStore = tasks.storeFor(callerIdentity);
   const server = new McpServer(
     { name: PRODUCT_NAME, version: PRODUCT_VERSION, title: 'Image segmentation (Alibaba imageseg)' },
     {
@@ -104,17 +141,17 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       instructions:
         'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
         'Pass images as http(s) URLs, data: URLs or base64. Paid tools answer an unpaid call with payment instructions; ' +
-        'retry with the paymentToken argument or an x402 PaymentPayload in _meta["x402/payment"]. Asynchronous tools report progress and can run as tasks; async_job_result resumes a job.',
+        'retry with the paymentToken argument (or the X-Payment-Token header over HTTP) or an x402 PaymentPayload in _meta["x402/payment"]. Asynchronous tools report progress and can run as tasks; async_job_result resumes a job.',
     },
   );
   for (const capability of catalog.capabilities) {
     if (capability.async !== 'never') {
-      registerTaskTool(server, capability, pipeline, providers);
+      registerTaskTool(server, capability, { pipeline, providers, tasks, taskStore, caller, callerIdentity });
       continue;
     }
     const { name, config } = describeTool(capability, providers);
     server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema }, (args, extra) =>
-      runTool(pipeline, capability, args as Record<string, unknown>, extra),
+      runTool(pipeline, capability, splitPayment(args as Record<string, unknown>, extra, caller), extra),
     );
   }
   return server;

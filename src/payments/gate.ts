@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 import { ANONYMOUS, nothingHeld, type PaymentCredentials, type PaymentGate, type Reservation } from './index.js';
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
-import { decodePayment, isRefusal, presentedVersion } from './payload.js';
+import { presentedVersion } from './payload.js';
+import { payerOf } from './owner.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 import { purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
@@ -113,11 +114,6 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
         keep: async () => kept,
       };
     },
-    payerOf(credentials) {
-      if (credentials.token) return `token:${hashToken(credentials.token)}`;
-      const payment = credentials.x402 === undefined ? undefined : decodePayment(credentials.x402);
-      if (payment && !isRefusal(payment)) return `x402:${payment.authorization.from.toLowerCase()}`;
-      return ANONYMOUS;
-    },
+    payerOf: (credentials) => payerOf(credentials) ?? ANONYMOUS,
   };
 }

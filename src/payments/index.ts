@@ -46,4 +46,5 @@ export { openLedger } from './ledger.js';
 export type { LedgerStore, CallRecordStore, JobRecord, NewToken, TokenState, TokenRefusal, NonceKey } from './store.js';
 export { paymentIdentifierOf } from './payload.js';
 export { parseExpiry } from './tokens.js';
+export { credentialOwners, payingOwner } from './owner.js';
 export { REASON } from './reasons.js';

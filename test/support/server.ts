@@ -48,6 +48,7 @@ export async function startTestServer(environment: Record<string, string>, optio
         server.close(() => resolve());
       });
       await context.payments.close();
+      await context.tasks.close();
       rmSync(dataDirectory, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,78 @@
+import pg from 'pg';
+import { fromRow, tasksSchema, type TaskRecords } from './records.js';
+
+/** Agreed by every process that creates the tasks table, so two first starts do not race. */
+const SCHEMA_LOCK = 402_2019_1231;
+
+const COLUMNS = 'task_id, owner, session, status, status_message, ttl_ms, poll_interval_ms, result, created_at, updated_at, expires_at';
+const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
+
+/** Tasks in PostgreSQL, so every replica answers tasks/get and tasks/result for any task. */
+export async function openPostgresTaskRecords(connectionString: string): Promise<TaskRecords> {
+  const pool = new pg.Pool({ connectionString, max: 5 });
+  pool.on('error', () => undefined);
+  const client = await pool.connect().catch(async (error: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw error;
+  });
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    await client.query(tasksSchema('postgres'));
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  client.release();
+  // $1 is always "now" in these statements.
+  const live = '(expires_at IS NULL OR expires_at > $1)';
+
+  return {
+    async insert(row) {
+      await pool.query(`INSERT INTO mcp_tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+        row.taskId, row.owner, row.session, row.status, row.statusMessage, row.ttlMs, row.pollIntervalMs, row.result, row.createdAt, row.updatedAt, row.expiresAt,
+      ]);
+    },
+    async find(taskId, now) {
+      const row = (await pool.query(`SELECT ${COLUMNS} FROM mcp_tasks WHERE task_id = $2 AND ${live}`, [now, taskId])).rows[0];
+      return row && fromRow(row);
+    },
+    async update(taskId, { status, statusMessage = null, result = null, now, expiresAt }) {
+      const { rowCount } = await pool.query(
+        `UPDATE mcp_tasks SET status = $3, status_message = COALESCE($4, status_message), result = COALESCE($5, result), updated_at = $1, expires_at = $6
+         WHERE task_id = $2 AND ${OPEN} AND ${live}`,
+        [now, taskId, status, statusMessage, result, expiresAt],
+      );
+      return rowCount === 1;
+    },
+    async attachResult(taskId, result, now) {
+      const { rowCount } = await pool.query(
+        `UPDATE mcp_tasks SET result = $3, updated_at = $1 WHERE task_id = $2 AND status = 'cancelled' AND result IS NULL AND ${live}`,
+        [now, taskId, result],
+      );
+      return rowCount === 1;
+    },
+    async list(filter) {
+      const values: unknown[] = [filter.now, filter.session, filter.limit];
+      const owners = filter.owners.map((owner) => `$${values.push(owner)}`);
+      const mine = owners.length > 0 ? `(session = $2 OR owner IN (${owners.join(', ')}))` : 'session = $2';
+      let after = '';
+      if (filter.after) {
+        const createdAt = `$${values.push(filter.after.createdAt)}`;
+        const taskId = `$${values.push(filter.after.taskId)}`;
+        after = `AND (created_at > ${createdAt} OR (created_at = ${createdAt} AND task_id > ${taskId}))`;
+      }
+      const { rows } = await pool.query(`SELECT ${COLUMNS} FROM mcp_tasks WHERE ${mine} AND ${live} ${after} ORDER BY created_at, task_id LIMIT $3`, values);
+      return rows.map(fromRow);
+    },
+    async deleteExpired(now) {
+      await pool.query('DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
