@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { capabilities } from '../tools/index.js';
-import { largestRequestBytes } from '../src/catalog/request-size.js';
+import { largestRequestBytes, requestBytesFor } from '../src/catalog/request-size.js';
+import { productBackgroundRemoval } from '../tools/product-background-removal.js';
 
 const CLI = path.resolve('dist/cli.js');
 const MIB = 1024 * 1024;
@@ -128,7 +129,8 @@ describe('request bodies: limited per route, refused before parsing', () => {
     for (const chunked of [false, true]) {
       const answer = await post(SMALL_IMAGES, { streamBytes: 50_000_000, chunked, headers });
       expect(answer.status, `chunked: ${chunked}`).toBe(413);
-      expect(answer.json().error).toMatchObject({ code: 'IMAGE_TOO_LARGE', details: { limitBytes: expect.any(Number) } });
+      // One 3 MB image as base64 plus margin.
+      expect(answer.json().error).toMatchObject({ code: 'IMAGE_TOO_LARGE', details: { limitBytes: requestBytesFor(productBackgroundRemoval) } });
       expect(answer.json().error.details.limitBytes).toBeLessThan(16 * MIB);
     }
     expect(peakMemoryBytes() - before).toBeLessThan(24 * MIB);

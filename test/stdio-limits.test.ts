@@ -141,6 +141,8 @@ describe('big messages over stdio', () => {
 
     await server.send('{"jsonrpc":"2.0","id":6,"method":');
     await server.waitFor((answer) => answer.id === null && answer.error?.code === -32700, 'a -32700 parse error');
+    await server.send('{"jsonrpc":"1.0","id":8,"method":"tools/list"}');
+    expect((await server.answerTo(8)).error?.code).toBe(-32600);
 
     await server.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }));
     expect((await server.answerTo(7)).result?.tools?.length).toBeGreaterThan(0);
