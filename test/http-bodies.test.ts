@@ -78,7 +78,7 @@ beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
   dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-bodies-'));
   child = spawn(process.execPath, [CLI, 'http', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), IMAGESEG_LIST_ALL_TOOLS: '1' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db') },
   });
   let stderr = '';
   base = await new Promise<string>((resolve, reject) => {
@@ -168,6 +168,12 @@ describe('client mistakes are 4xx', () => {
     const gzipped = await post(SMALL_IMAGES, { body: gzipSync(JSON.stringify({ ImageURL: 5 })), headers: { 'content-encoding': 'gzip', 'content-type': 'application/json; charset=UTF-8' } });
     expect(gzipped.status).toBe(400);
     expect(gzipped.json().error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { fields: ['ImageURL'] } });
+    // The limit holds for the decoded body: 30 MB that gzip to a few kilobytes are cut off.
+    const bomb = gzipSync(`{"ImageURL":"data:image/png;base64,${'A'.repeat(30_000_000)}"}`);
+    expect(bomb.length).toBeLessThan(MIB);
+    const refused = await post(SMALL_IMAGES, { body: bomb, headers: { 'content-encoding': 'gzip', 'x-payment-token': 'imgseg_not-a-real-token' } });
+    expect(refused.status).toBe(413);
+    expect(refused.json().error.code).toBe('IMAGE_TOO_LARGE');
   });
 
   it('answers invalid JSON on /mcp with -32700 and JSON that is not JSON-RPC with -32600, both HTTP 400', async () => {

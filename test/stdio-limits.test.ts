@@ -102,7 +102,7 @@ beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
   dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-stdio-limits-'));
   // Unpaid calls are answered with PAYMENT_REQUIRED before any image work, so these tests need no model or emulator.
-  server = new StdioServer({ PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), IMAGESEG_FILE_ROOTS: dataDirectory, IMAGESEG_LIST_ALL_TOOLS: '1' });
+  server = new StdioServer({ PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), IMAGESEG_FILE_ROOTS: dataDirectory });
   await server.initialize();
 });
 
