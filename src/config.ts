@@ -4,6 +4,16 @@ import { z } from 'zod';
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional().transform((value) => value === '1' || value === 'true' || value === 'yes');
 const list = (fallback: string) => z.string().optional().transform((value) => (value ?? fallback).split(',').map((item) => item.trim()).filter(Boolean));
 
+/** A browser origin: http(s) scheme, host and optional port, nothing after. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
+}
+
 /** Every environment variable the product reads; `imageseg-mcp --help` prints these descriptions. */
 export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'Alibaba Cloud AccessKey id; with the secret, tools call Alibaba imageseg'],
@@ -24,7 +34,8 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['X402_ASSET', 'USDC contract address on that network'],
   ['X402_FACILITATOR_URL', 'x402 facilitator that verifies and settles payments'],
   ['DATABASE_URL', 'ledger: SQLite file path (default ./data/imageseg.db) or postgres://...'],
-  ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>)'],
+  ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>); its host name is the one the Host check admits'],
+  ['IMAGESEG_ALLOWED_ORIGINS', 'browser origins allowed on /mcp besides the server\'s own, comma-separated (https://app.example.com)'],
   ['ADMIN_TOKEN', 'bearer token for operator endpoints'],
   ['LOG_LEVEL', 'pino log level (default info); logs always go to stderr'],
 ];
@@ -49,6 +60,7 @@ const environmentSchema = z.object({
   X402_FACILITATOR_URL: z.string().url().optional(),
   DATABASE_URL: z.string().default('./data/imageseg.db'),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  IMAGESEG_ALLOWED_ORIGINS: list('').pipe(z.array(z.string().refine(isOrigin, 'full origins such as https://app.example.com, comma-separated'))),
   ADMIN_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -57,7 +69,11 @@ export type Transport = 'stdio' | 'http';
 
 export interface Config {
   transport: Transport;
-  http: { host: string; port: number };
+  /**
+   * `publicBaseUrlSet`: PUBLIC_BASE_URL names the server, so the Host check knows its name even on 0.0.0.0.
+   * `allowedOrigins`: browser origins (`scheme://host[:port]`) admitted on /mcp besides the server's own.
+   */
+  http: { host: string; port: number; publicBaseUrlSet: boolean; allowedOrigins: string[] };
   provider: 'alibaba' | 'local';
   /** `openPlatformEndpoint` answers AuthorizeFileUpload (the SDK's Advance uploads), with the same protocol and keys. */
   alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http'; openPlatformEndpoint: string };
@@ -122,7 +138,7 @@ export function loadConfig(
   const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     transport,
-    http: { host, port },
+    http: { host, port, publicBaseUrlSet: env.PUBLIC_BASE_URL !== undefined, allowedOrigins: env.IMAGESEG_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin) },
     provider: env.IMAGESEG_PROVIDER === 'auto' ? (hasCredentials ? 'alibaba' : 'local') : env.IMAGESEG_PROVIDER,
     alibaba: {
       accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
