@@ -13,12 +13,12 @@ import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402
 import { appendPaymentIdentifierToExtensions, generatePaymentId } from '@x402/extensions/payment-identifier';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { startFacilitator, type LoopbackFacilitator } from './facilitator/index.js';
-import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import { createPayer, type Payer } from './support/payments.js';
 import { discOnWhite } from './support/images.js';
+import { jsonRequest, mintToken, paidEnvironment as sharedPaidEnvironment, type Answer } from './support/rest.js';
 
 const PAY_TO = new Wallet(Wallet.createRandom().privateKey).address;
-const ADMIN_TOKEN = 'operator-secret';
 const SERVICE = 'product-background-removal';
 const HD = 'hd-general-segmentation';
 
@@ -28,17 +28,7 @@ let server: TestServer;
 let payer: Payer;
 let imageUrl: string;
 
-function paidEnvironment(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...emulatorEnvironment(emulator),
-    PAYMENTS: 'required',
-    X402_PAY_TO: PAY_TO,
-    X402_FACILITATOR_URL: facilitator.url,
-    ADMIN_TOKEN,
-    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
-    ...extra,
-  };
-}
+const paidEnvironment = (extra: Record<string, string> = {}) => sharedPaidEnvironment(emulator, facilitator, PAY_TO, extra);
 
 beforeAll(async () => {
   emulator = await startAlibabaEmulator({ jobTimings: { queuingMs: 300, processingMs: 1500 } });
@@ -57,27 +47,12 @@ afterAll(async () => {
 
 beforeEach(() => emulator.clearFaults());
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, any>;
-}
-
-async function request(method: string, route: string, body?: unknown, headers: Record<string, string> = {}, base = server.url): Promise<Answer> {
-  const response = await fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
-}
-
+const request = (method: string, route: string, body?: unknown, headers: Record<string, string> = {}, base = server.url): Promise<Answer> => jsonRequest(base, method, route, body, headers);
 const callTool = (headers: Record<string, string>, body: unknown = { ImageURL: imageUrl }, id = SERVICE, base = server.url) => request('POST', `/api/tools/${id}`, body, headers, base);
 const tokenState = async (token: string, base = server.url) => (await request('GET', `/api/payments/${token}`, undefined, {}, base)).body;
 const providerCalls = (action = 'SegmentCommodity') => emulator.calls.filter((entry) => entry.action === action).length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function mint(serviceId = SERVICE, calls = 1, base = server.url): Promise<string> {
-  const minted = await request('POST', '/api/admin/tokens', { serviceId, calls }, { authorization: `Bearer ${ADMIN_TOKEN}` }, base);
-  expect(minted.status).toBe(201);
-  return minted.body.paymentToken as string;
-}
+const mint = (serviceId = SERVICE, calls = 1, base = server.url) => mintToken(base, serviceId, calls);
 
 /** A REST call whose client hangs up after `ms`, the way a dropped connection or a client timeout does. */
 function callAndHangUp(headers: Record<string, string>, body: unknown, id: string, ms: number): Promise<void> {

@@ -5,12 +5,12 @@ import { parsePaymentRequired } from '@x402/core/schemas';
 import type { PaymentRequired, PaymentRequirements } from '@x402/core/types';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { startFacilitator, BASE_SEPOLIA_USDC, type LoopbackFacilitator } from './facilitator/index.js';
-import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import { createPayer, toHeader, type Payer } from './support/payments.js';
 import { discOnWhite } from './support/images.js';
+import { admin, jsonRequest, mintToken, paidEnvironment as sharedPaidEnvironment, type Answer } from './support/rest.js';
 
 const PAY_TO = new Wallet(Wallet.createRandom().privateKey).address;
-const ADMIN_TOKEN = 'operator-secret';
 const PRICE = 200_000n;
 const SERVICE = 'product-background-removal';
 
@@ -20,18 +20,7 @@ let server: TestServer;
 let payer: Payer;
 let imageUrl: string;
 
-function paidEnvironment(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...emulatorEnvironment(emulator),
-    PAYMENTS: 'required',
-    X402_PAY_TO: PAY_TO,
-    X402_FACILITATOR_URL: facilitator.url,
-    ADMIN_TOKEN,
-    // The same promises against PostgreSQL when TEST_DATABASE_URL points at one.
-    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
-    ...extra,
-  };
-}
+const paidEnvironment = (extra: Record<string, string> = {}) => sharedPaidEnvironment(emulator, facilitator, PAY_TO, extra);
 
 beforeAll(async () => {
   emulator = await startAlibabaEmulator({ jobTimings: { queuingMs: 100, processingMs: 200 } });
@@ -52,30 +41,10 @@ beforeEach(() => {
   emulator.clearFaults();
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, any>;
-}
-
-async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, base = server.url): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
-}
-
+const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, base = server.url): Promise<Answer> => jsonRequest(base, method, path, body, headers);
 const callTool = (headers: Record<string, string> = {}, body: unknown = { ImageURL: imageUrl }, id = SERVICE, base = server.url) => request('POST', `/api/tools/${id}`, body, headers, base);
 const providerCalls = () => emulator.calls.filter((entry) => entry.action !== 'GetAsyncJobResult').length;
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-async function mint(serviceId = SERVICE, calls = 1, base = server.url): Promise<string> {
-  const minted = await request('POST', '/api/admin/tokens', { serviceId, calls }, admin, base);
-  expect(minted.status).toBe(201);
-  return minted.body.paymentToken as string;
-}
+const mint = (serviceId = SERVICE, calls = 1, base = server.url) => mintToken(base, serviceId, calls);
 
 async function unpaidRequirements(): Promise<PaymentRequired> {
   const unpaid = await callTool();
@@ -411,7 +380,7 @@ describe('payment tokens', () => {
       expect(await tokenState(token)).toMatchObject({ callsRemaining: 0, callsUsed: 0, callsInProgress: 1 });
 
       const stranger = await mint('hd-general-segmentation', 1, impatient.url);
-      for (const headers of [{}, { 'X-Payment-Token': stranger }]) {
+      for (const headers of [{}, { 'X-Payment-Token': stranger }] as Array<Record<string, string>>) {
         const refused = await resume(headers, jobId);
         expect(refused.status).toBe(404);
         expect(refused.body.error.code).toBe('NOT_FOUND');
