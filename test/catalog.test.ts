@@ -61,7 +61,7 @@ describe('catalog', () => {
 
   it('publishes a valid OpenAPI 3.1 document covering every endpoint', async () => {
     const document = buildOpenApi(capabilities, { serverUrl: 'http://127.0.0.1:8402', version: '0.0.0', available: () => true });
-    const result = await new Validator().validate(document as object);
+    const result = await new Validator().validate(document as unknown as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const paths = Object.keys(document.paths as object);

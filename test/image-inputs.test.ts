@@ -3,12 +3,13 @@ import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
 import { loadImage, type ImageLoadOptions } from '../src/images/load.js';
 import { AppError } from '../src/errors.js';
+import type { ImageLimits } from '../src/catalog/capability.js';
 import { capabilities } from '../tools/index.js';
 import { discOnWhite } from './support/images.js';
 
 const options: ImageLoadOptions = { allowPrivateUrls: false, fileRoots: [], timeoutMs: 2000, maxRedirects: 3 };
 const commodity = capabilities.find((capability) => capability.action === 'SegmentCommodity')!;
-const limits = commodity.images.ImageURL!;
+const limits = (commodity.images as Record<string, ImageLimits | undefined>).ImageURL!;
 const load = (bytes: Buffer) => loadImage('ImageURL', `data:application/octet-stream;base64,${bytes.toString('base64')}`, limits, 'SegmentCommodity', options);
 const refusal = (bytes: Buffer) => load(bytes).then(() => undefined, (error: unknown) => error as AppError);
 

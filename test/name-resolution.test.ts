@@ -6,6 +6,7 @@ import { guardedLookup, type HostResolver } from '../src/images/address-guard.js
 import { loadImage, type ImageLoadOptions } from '../src/images/load.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
+import type { Config } from '../src/config.js';
 import { createAlibabaProvider } from '../src/providers/alibaba/index.js';
 import { startAlibabaEmulator, startOpenPlatformEmulator, startOssEmulator, type AlibabaEmulator, type OpenPlatformEmulator, type OssEmulator } from './emulator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
@@ -165,7 +166,8 @@ describe('the OSS upload resolves the granted bucket host under the guard', () =
   });
 
   function useProvider(images: Partial<ImageLoadOptions>) {
-    const config = { ...server.context.config, upstreamRetries: 1, images: { ...server.context.config.images, ...images } };
+    // The provider hands config.images to the upload's guarded lookup, so a test resolver rides along there.
+    const config = { ...server.context.config, upstreamRetries: 1, images: { ...server.context.config.images, ...images } } as unknown as Config;
     const provider = createAlibabaProvider(config, createLogger('silent'), { ossAgent: agent });
     server.context.providers.select = () => provider;
   }

@@ -1,15 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, Price } from '../catalog/capability.js';
 import type { Logger } from '../logger.js';
-import { ANONYMOUS, nothingHeld, type PaymentCredentials, type PaymentGate, type Reservation } from './index.js';
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
 import { presentedVersion } from './payload.js';
-import { payerOf } from './owner.js';
+import { payerOf, type PaymentCredentials } from './owner.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 import { purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
 import { hashToken, looksLikeToken } from './tokens.js';
+
+/** One call's hold on a payment: committed when the call succeeded, released otherwise. */
+export interface Reservation {
+  commit(): Promise<{ receipt?: unknown }>;
+  release(): Promise<void>;
+  /** Keeps the payment held after the call ended (a job that outlived its deadline) until `until`; returns what `resume` needs. */
+  keep(until: number): Promise<string>;
+}
+
+export interface PaymentGate {
+  reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation>;
+  /** A kept reservation again, in any process: committed when the job's result is delivered, released when it failed. */
+  resume(capability: Capability, kept: string): Reservation;
+  /**
+   * Who presents these credentials, as a key for idempotency records and job ownership, never the secret itself:
+   * `token:<hash>`, `x402:<payer address>`, or `anonymous`.
+   */
+  payerOf(credentials: PaymentCredentials): string;
+}
+
+export const ANONYMOUS = 'anonymous';
+
+export const nothingHeld: Reservation = {
+  commit: async () => ({}),
+  release: async () => undefined,
+  keep: async () => JSON.stringify({ kind: 'none' }),
+};
+
+/** PAYMENTS=off: every call is free, nothing is recorded, and every caller is the same anonymous one. */
+export function createFreeGate(): PaymentGate {
+  return { reserve: async () => nothingHeld, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
+}
 
 export interface GateDependencies {
   store: () => Promise<LedgerStore>;

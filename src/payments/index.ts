@@ -1,50 +1,9 @@
-import type { Capability } from '../catalog/capability.js';
-
-/** What a caller presented to pay for one call. */
-export interface PaymentCredentials {
-  token?: string;
-  /** An x402 PaymentPayload (v2) or v1 payload: the header's base64 JSON, or the object from MCP `_meta`. */
-  x402?: unknown;
-}
-
-/** One call's hold on a payment: committed when the call succeeded, released otherwise. */
-export interface Reservation {
-  commit(): Promise<{ receipt?: unknown }>;
-  release(): Promise<void>;
-  /** Keeps the payment held after the call ended (a job that outlived its deadline) until `until`; returns what `resume` needs. */
-  keep(until: number): Promise<string>;
-}
-
-export interface PaymentGate {
-  reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation>;
-  /** A kept reservation again, in any process: committed when the job's result is delivered, released when it failed. */
-  resume(capability: Capability, kept: string): Reservation;
-  /**
-   * Who presents these credentials, as a key for idempotency records and job ownership, never the secret itself:
-   * `token:<hash>`, `x402:<payer address>`, or `anonymous`.
-   */
-  payerOf(credentials: PaymentCredentials): string;
-}
-
-export const ANONYMOUS = 'anonymous';
-
-export const nothingHeld: Reservation = {
-  commit: async () => ({}),
-  release: async () => undefined,
-  keep: async () => JSON.stringify({ kind: 'none' }),
-};
-
-/** PAYMENTS=off: every call is free, nothing is recorded, and every caller is the same anonymous one. */
-export function createFreeGate(): PaymentGate {
-  return { reserve: async () => nothingHeld, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
-}
-
-export { createPayments, type Payments, type PaymentsOptions, type IssuedToken, type TokenStatus } from './service.js';
-export { createPaymentGate } from './gate.js';
-export { createFacilitator, type Facilitator } from './facilitator.js';
-export { openLedger } from './ledger.js';
-export type { LedgerStore, CallRecordStore, JobRecord, NewToken, TokenState, TokenRefusal, NonceKey } from './store.js';
+/** What other modules may use of payments: the gate the pipeline holds, the service adapters and the CLI use. */
+export type { PaymentCredentials } from './owner.js';
+export { nothingHeld, type PaymentGate, type Reservation } from './gate.js';
+export { createPayments, type Payments, type PaymentsOptions } from './service.js';
+export type { Facilitator } from './facilitator.js';
+export type { CallRecordStore, JobRecord } from './store.js';
 export { paymentIdentifierOf } from './payload.js';
 export { parseExpiry } from './tokens.js';
 export { credentialOwners, payingOwner } from './owner.js';
-export { REASON } from './reasons.js';
