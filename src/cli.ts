@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
+import { loadProcessConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
 import type { Server } from 'node:http';
 import { createAppContext, type AppContext } from './app.js';
 import { logStartup } from './startup.js';
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const transport: Transport = command === 'http' ? 'http' : 'stdio';
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new ConfigError(`--port must be 0..65535, got ${values.port}`);
-  const config = loadConfig(process.env, { transport, host: values.host, port });
+  const config = loadProcessConfig({ transport, host: values.host, port });
 
   switch (command) {
     case 'stdio': {

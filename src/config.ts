@@ -98,6 +98,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** The one place the process environment is read. */
+export const loadProcessConfig = (options: { transport?: Transport; host?: string; port?: number } = {}): Config => loadConfig(process.env, options);
+
 /**
  * What result files must never land on: the stored results, the SQLite ledger and its journals (a stray
  * `-journal` beside it could be replayed as one), and the ledger's whole folder when it is a folder of its own

@@ -7,13 +7,13 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
+import { loadProcessConfig } from '../../src/config.js';
 import { createAppContext } from '../../src/app.js';
 import { serveHttp } from '../../src/http/serve.js';
 import type { Provider, ProviderRegistry } from '../../src/providers/index.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { host: { type: 'string' }, port: { type: 'string' } } });
-const config = loadConfig(process.env, { transport: 'http', host: values.host, port: Number(values.port ?? 0) });
+const config = loadProcessConfig({ transport: 'http', host: values.host, port: Number(values.port ?? 0) });
 
 const stub: Provider = {
   name: 'local',

@@ -41,7 +41,7 @@ export async function waitForJob(call: ActionCaller, watch: JobWatch): Promise<R
     const data = (body.Data ?? {}) as Record<string, unknown>;
     const status = String(data.Status ?? data.status ?? 'UNKNOWN');
     polls += 1;
-    if (status !== lastStatus) lastStatus = status;
+    lastStatus = status;
     watch.onProgress?.({ progress: polls, message: `${action} job ${jobId}: ${status}` });
     if (status === 'PROCESS_SUCCESS') return expandJobData({ ...data, JobId: data.JobId ?? jobId });
     if (FAILED_STATUSES.has(status)) {
