@@ -54,7 +54,11 @@ const environmentSchema = z.object({
   IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
   IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
   PAYMENTS: z.enum(['required', 'off']).default('required'),
-  X402_PAY_TO: z.string().optional(),
+  X402_PAY_TO: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined)
+    .refine((value) => value === undefined || /^0x[0-9a-fA-F]{40}$/.test(value), 'an EVM address (0x followed by 40 hex digits)'),
   X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, 'a CAIP-2 id such as eip155:84532').default('eip155:84532'),
   X402_ASSET: z.string().default('0x036CbD53842c5426634e7929541eC2318f3dCF7e'),
   X402_FACILITATOR_URL: z.string().url().optional(),

@@ -88,7 +88,9 @@ describe('payment-required answers', () => {
 
   it('keeps free capabilities free', async () => {
     const answer = await callTool({}, { JobId: 'no-such-job' }, 'async-job-result');
-    expect(answer.status).not.toBe(402);
+    // Past the payment gate without paying: the job lookup answers, and it knows no such job.
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('NOT_FOUND');
   });
 
   it('validates arguments before asking for money, and says nothing was charged', async () => {

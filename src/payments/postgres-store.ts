@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { LedgerStore, NewToken, TokenRefusal, TokenState } from './store.js';
+import { standingRefusal, type LedgerStore, type NewToken, type TokenRefusal, type TokenStanding, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { postgresCallRecords } from './postgres-call-records.js';
 
@@ -19,6 +19,14 @@ interface TokenRow {
 }
 
 const toMs = (value: string | null) => (value === null ? null : Number(value));
+
+const standingOf = (row: TokenRow): TokenStanding => ({
+  serviceId: row.service_id,
+  callsTotal: row.calls_total,
+  callsUsed: row.calls_used,
+  expiresAt: toMs(row.expires_at),
+  revokedAt: toMs(row.revoked_at),
+});
 
 /** The ledger in PostgreSQL: the same steps as SQLite, serialised per token with SELECT … FOR UPDATE. */
 export async function openPostgresLedger(connectionString: string): Promise<LedgerStore> {
@@ -92,11 +100,8 @@ export async function openPostgresLedger(connectionString: string): Promise<Ledg
     async reserveTokenUse(hold) {
       return transaction(async (client): Promise<TokenRefusal | undefined> => {
         const token = (await client.query<TokenRow>(`SELECT ${tokenColumns} FROM payment_tokens WHERE token_hash = $1 FOR UPDATE`, [hold.tokenHash])).rows[0];
-        if (!token) return 'unknown';
-        if (token.revoked_at !== null) return 'revoked';
-        if (token.expires_at !== null && Number(token.expires_at) <= hold.now) return 'expired';
-        if (token.service_id !== hold.serviceId) return 'wrong_service';
-        if (token.calls_used >= token.calls_total) return 'exhausted';
+        const refusal = standingRefusal(token && standingOf(token), hold.serviceId, hold.now);
+        if (refusal || !token) return refusal ?? 'unknown';
         await client.query("UPDATE reservations SET state = 'expired', closed_at = $1 WHERE token_hash = $2 AND state = 'held' AND lease_until <= $1", [hold.now, hold.tokenHash]);
         if (token.calls_used + (await heldCount(client, hold.tokenHash, hold.now)) >= token.calls_total) return 'in_use';
         await client.query("INSERT INTO reservations (id, token_hash, service_id, state, lease_until, created_at) VALUES ($1, $2, $3, 'held', $4, $5)", [

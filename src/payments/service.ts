@@ -3,7 +3,6 @@ import { AppError } from '../errors.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { Capability, Price } from '../catalog/capability.js';
 import type { Config } from '../config.js';
-import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createX402Acceptor, createX402Settler } from './accept-x402.js';
 import { paymentRequiredError, type AnswerContext } from './answers.js';
@@ -70,17 +69,13 @@ export interface PaymentsOptions {
 
 /** A bought token lasts this long; operator tokens last until their --expires, or forever. */
 const BOUGHT_TOKEN_LIFETIME_MS = 30 * 86_400_000;
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function createPayments(options: PaymentsOptions): Payments {
   const { config, catalog, logger } = options;
   const now = options.now ?? Date.now;
-  const payTo = config.x402.payTo?.trim() || undefined;
-  if (payTo !== undefined && !ADDRESS.test(payTo)) {
-    throw new ConfigError(`X402_PAY_TO must be an EVM address (0x followed by 40 hex digits), got "${payTo}"`);
-  }
+  const { payTo } = config.x402;
   // A held token use outlives the slowest call (job deadline, image fetches, upstream retries) with room to spare.
   const leaseMs = options.leaseMs ?? config.jobDeadlineMs + 5 * 60_000;
   const domain = assetDomainOf(config.x402.network, config.x402.asset);

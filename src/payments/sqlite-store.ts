@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { LedgerStore, NewToken, NonceKey, TokenRefusal, TokenState } from './store.js';
+import { standingRefusal, type LedgerStore, type NewToken, type NonceKey, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { sqliteCallRecords } from './sqlite-call-records.js';
 
@@ -62,11 +62,8 @@ export function openSqliteLedger(file: string): LedgerStore {
 
   const reserve = db.transaction((hold: Parameters<LedgerStore['reserveTokenUse']>[0]): TokenRefusal | undefined => {
     const token = statements.token.get(hold.tokenHash);
-    if (!token) return 'unknown';
-    if (token.revoked_at !== null) return 'revoked';
-    if (token.expires_at !== null && token.expires_at <= hold.now) return 'expired';
-    if (token.service_id !== hold.serviceId) return 'wrong_service';
-    if (token.calls_used >= token.calls_total) return 'exhausted';
+    const refusal = standingRefusal(token && toState(token, 0), hold.serviceId, hold.now);
+    if (refusal || !token) return refusal ?? 'unknown';
     statements.expireHolds.run(hold.now, hold.tokenHash, hold.now);
     const { held } = statements.heldCount.get(hold.tokenHash, hold.now)!;
     if (token.calls_used + held >= token.calls_total) return 'in_use';

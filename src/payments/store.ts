@@ -77,6 +77,28 @@ export interface SettlementRecord {
   purpose: 'call' | 'token';
 }
 
+/** A token row as both stores read it (times in ms). */
+export interface TokenStanding {
+  serviceId: string;
+  callsTotal: number;
+  callsUsed: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+/**
+ * Why a token cannot pay one more call of `serviceId` now, before counting the uses held by calls in progress
+ * (`in_use` is the stores' own step, once expired holds are cleared): one rule for every store.
+ */
+export function standingRefusal(token: TokenStanding | undefined, serviceId: string, now: number): TokenRefusal | undefined {
+  if (!token) return 'unknown';
+  if (token.revokedAt !== null) return 'revoked';
+  if (token.expiresAt !== null && token.expiresAt <= now) return 'expired';
+  if (token.serviceId !== serviceId) return 'wrong_service';
+  if (token.callsUsed >= token.callsTotal) return 'exhausted';
+  return undefined;
+}
+
 export const remainingCalls = (token: TokenState) => Math.max(0, token.callsTotal - token.callsUsed - token.callsHeld);
 
 /** Idempotency records and asynchronous jobs: what makes one request identity run and pay once, across processes. */

@@ -3,6 +3,8 @@
  * Handles the Windows/OS2 headers, 1/4/8-bit palettes, 16/24/32-bit pixels, BI_BITFIELDS and
  * RLE4/RLE8, bottom-up and top-down rows. Returns 4-channel RGBA, 8 bits per channel.
  */
+import { isBmp } from '../../images/bmp.js';
+
 export interface DecodedBitmap {
   data: Buffer;
   width: number;
@@ -18,9 +20,6 @@ const BI_ALPHABITFIELDS = 6;
 
 export class BmpError extends Error {}
 
-export function isBmp(bytes: Buffer): boolean {
-  return bytes.length > 26 && bytes[0] === 0x42 && bytes[1] === 0x4d;
-}
 
 interface Channel {
   mask: number;
