@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import type { PaymentRequired, SettleResponse } from '@x402/core/types';
 import type { AppError } from '../errors.js';
+import { PaymentRequiredError } from '../payments/index.js';
 
 /**
  * x402 over HTTP: a payment answer is 402 with the PaymentRequired object as body and, base64, in the
@@ -17,10 +18,7 @@ function sendPaymentRequired(response: Response, error: AppError, paymentRequire
 }
 
 export function sendError(response: Response, error: AppError): void {
-  const paymentRequired = error.options.details?.paymentRequired;
-  if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
-    return sendPaymentRequired(response, error, paymentRequired as PaymentRequired);
-  }
+  if (error instanceof PaymentRequiredError) return sendPaymentRequired(response, error, error.paymentRequired as PaymentRequired);
   const retryAfter = retryAfterSeconds(error);
   if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
   response.status(error.httpStatus).json(error.toBody());

@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../call.js';
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '../errors.js';
+import { PaymentRequiredError } from '../payments/index.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 
@@ -46,10 +47,7 @@ function paymentRequiredResult(error: AppError, capability: Capability, paymentR
 
 /** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
 export function errorResult(error: AppError, capability: Capability): CallToolResult {
-  const paymentRequired = error.options.details?.paymentRequired;
-  if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
-    return paymentRequiredResult(error, capability, paymentRequired as Record<string, unknown>);
-  }
+  if (error instanceof PaymentRequiredError) return paymentRequiredResult(error, capability, error.paymentRequired as unknown as Record<string, unknown>);
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';
   const requestId = typeof error.options.details?.requestId === 'string' ? error.options.details.requestId : randomUUID().toUpperCase();

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { paymentRequiredOf, type Purchase, type X402Offer } from './requirements.js';
+import { paymentRequiredOf, type AnyPaymentRequired, type Purchase, type X402Offer } from './requirements.js';
 import { REASON, type PaymentRefusal } from './reasons.js';
 
 /** What the payment-required answers need to know besides the purchase. */
@@ -30,19 +30,32 @@ function howToPay(purchase: Purchase, context: AnswerContext): string {
 
 const priceText = (purchase: Purchase) => `USD ${purchase.usd} for ${purchase.calls === 1 ? 'one call' : `${purchase.calls} calls`} of ${purchase.capability.serviceId}`;
 
+/** A payment answer: the x402 PaymentRequired object that both edges send (402 body and header; MCP structuredContent). */
+export class PaymentRequiredError extends AppError {
+  constructor(
+    code: 'PAYMENT_REQUIRED' | 'PAYMENT_INVALID',
+    message: string,
+    readonly paymentRequired: AnyPaymentRequired,
+    options: AppError['options'],
+  ) {
+    super(code, message, options);
+    this.name = 'PaymentRequiredError';
+  }
+}
+
 /** An unpaid request: PAYMENT_REQUIRED carrying the x402 PaymentRequired object. */
-export function paymentRequiredError(purchase: Purchase, context: AnswerContext, version: 1 | 2): AppError {
+export function paymentRequiredError(purchase: Purchase, context: AnswerContext, version: 1 | 2): PaymentRequiredError {
   const paymentRequired = paymentRequiredOf(context.offer, purchase, context.baseUrl, { error: REASON.paymentRequired, version });
-  return new AppError('PAYMENT_REQUIRED', `Payment required: ${priceText(purchase)}. ${howToPay(purchase, context)}`, {
-    details: { reason: REASON.paymentRequired, charged: false, paymentRequired },
+  return new PaymentRequiredError('PAYMENT_REQUIRED', `Payment required: ${priceText(purchase)}. ${howToPay(purchase, context)}`, paymentRequired, {
+    details: { reason: REASON.paymentRequired, charged: false },
   });
 }
 
 /** A refused payment: PAYMENT_INVALID with its reason code in `error`, and the same PaymentRequired to try again. */
-export function paymentInvalidError(refusal: PaymentRefusal, purchase: Purchase, context: AnswerContext, version: 1 | 2): AppError {
+export function paymentInvalidError(refusal: PaymentRefusal, purchase: Purchase, context: AnswerContext, version: 1 | 2): PaymentRequiredError {
   const paymentRequired = paymentRequiredOf(context.offer, purchase, context.baseUrl, { error: refusal.reason, version });
-  return new AppError('PAYMENT_INVALID', `Payment refused (${refusal.reason}): ${refusal.message}. Nothing was charged. ${howToPay(purchase, context)}`, {
+  return new PaymentRequiredError('PAYMENT_INVALID', `Payment refused (${refusal.reason}): ${refusal.message}. Nothing was charged. ${howToPay(purchase, context)}`, paymentRequired, {
     retryable: refusal.retryable ?? false,
-    details: { reason: refusal.reason, charged: false, ...refusal.facts, paymentRequired },
+    details: { reason: refusal.reason, charged: false, ...refusal.facts },
   });
 }

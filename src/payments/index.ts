@@ -5,5 +5,6 @@ export { createPayments, type Payments, type PaymentsOptions } from './service.j
 export type { Facilitator } from './facilitator.js';
 export type { CallRecordStore, JobRecord } from './store.js';
 export { paymentIdentifierOf } from './payload.js';
+export { PaymentRequiredError } from './answers.js';
 export { parseExpiry } from './tokens.js';
 export { credentialOwners, payingOwner } from './owner.js';
