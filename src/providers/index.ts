@@ -68,7 +68,8 @@ function notConfigured(capability: Capability, order: readonly ProviderName[], c
 
 /**
  * The providers of `config.providers.order` that have their credentials, each with its own circuit breaker. A
- * capability one of them serves gets it directly; one several serve gets a fallback chain over them, in order.
+ * capability only Alibaba or the embedded model serves gets it directly; otherwise a fallback chain over those that
+ * serve it, in order (a chain of one peer checks the peer's own image limits and keeps its breaker).
  */
 export function createProviderRegistry(config: Config, logger: Logger, metrics?: Metrics): ProviderRegistry {
   const order = [...new Set(config.providers.order)];
@@ -88,7 +89,8 @@ export function createProviderRegistry(config: Config, logger: Logger, metrics?:
     select(capability) {
       const candidates = serving(capability);
       if (candidates.length === 0) throw notConfigured(capability, order, members.map((member) => member.provider));
-      if (candidates.length === 1) return candidates[0]!.provider;
+      // Alibaba or the embedded model alone are used as they are; a peer alone still needs its own limits checked.
+      if (candidates.length === 1 && !candidates[0]!.provider.refuses) return candidates[0]!.provider;
       const key = candidates.map((member) => member.name).join(',');
       let chain = chains.get(key);
       if (!chain) {
