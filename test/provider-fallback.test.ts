@@ -134,6 +134,18 @@ describe('fallback in the order of IMAGESEG_PROVIDERS', () => {
     expect(await tokenState(token)).toMatchObject({ callsRemaining: 1, callsUsed: 0 });
   });
 
+  it('goes to the next provider when one refuses our credentials (ailabtools 403)', async () => {
+    const misconfigured = await startTestServer(environment({ AILABTOOLS_API_KEY: 'revoked-key' }), { providers: { silenceMs: SILENCE_MS } });
+    try {
+      const answer = await call(await mint(1, misconfigured.url), misconfigured.url);
+      expect(answer.status).toBe(200);
+      expect(answer.body.data.Provider).toBe('aidge');
+      expect(counts()).toEqual({ ailabtools: 0, aidge: 1, alibaba: 0 });
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
   it('counts calls and fallbacks by provider in /metrics', async () => {
     ailabtools.injectFault({ status: 429 });
     await call(await mint());

@@ -1,4 +1,5 @@
 import { AppError, toAppError, type ErrorCode } from '../errors.js';
+import type { ProviderName } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { CircuitBreaker } from './breaker.js';
@@ -12,6 +13,7 @@ import type { Provider, ProviderCall, ProviderResult } from './provider.js';
 const FALLS_OVER: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_THROTTLED', 'UPSTREAM_ERROR', 'PROVIDER_NOT_CONFIGURED']);
 
 export interface ChainMember {
+  name: ProviderName;
   provider: Provider;
   breaker: CircuitBreaker;
 }
@@ -23,10 +25,10 @@ export interface FallbackOptions {
 
 function circuitOpen(members: ChainMember[], tool: string): AppError {
   const retryAfterSeconds = Math.min(...members.map((member) => member.breaker.secondsUntilProbe()));
-  return new AppError('UPSTREAM_ERROR', `Every provider for ${tool} is failing (circuit open: ${members.map((member) => member.provider.name).join(', ')}); try again shortly`, {
+  return new AppError('UPSTREAM_ERROR', `Every provider for ${tool} is failing (circuit open: ${members.map((member) => member.name).join(', ')}); try again shortly`, {
     retryable: true,
     retryAfterSeconds,
-    details: { providers: members.map((member) => member.provider.name), circuitOpen: true },
+    details: { providers: members.map((member) => member.name), circuitOpen: true },
   });
 }
 
@@ -37,7 +39,7 @@ function circuitOpen(members: ChainMember[], tool: string): AppError {
 export function createFallbackChain(members: ChainMember[], options: FallbackOptions): Provider {
   const { logger, metrics } = options;
   return {
-    name: members.map((member) => member.provider.name).join(','),
+    name: members.map((member) => member.name).join(','),
     supports: (capability) => members.some((member) => member.provider.supports(capability)),
     async run(call: ProviderCall): Promise<ProviderResult> {
       const { tool } = call.capability;
@@ -46,7 +48,7 @@ export function createFallbackChain(members: ChainMember[], options: FallbackOpt
       const open: ChainMember[] = [];
       let lastError: AppError | undefined;
       for (const member of members.filter((candidate) => candidate.provider.supports(call.capability))) {
-        const { name } = member.provider;
+        const { name } = member;
         const refusal = member.provider.refuses?.(call);
         if (refusal) {
           refusals.push(refusal);
@@ -63,7 +65,7 @@ export function createFallbackChain(members: ChainMember[], options: FallbackOpt
           const result = await member.provider.run(call);
           member.breaker.succeeded();
           record(name, 'ok');
-          return { ...result, provider: result.provider ?? (name as ProviderResult['provider']) };
+          return { ...result, provider: result.provider ?? name };
         } catch (error) {
           if (call.signal?.aborted) {
             member.breaker.abandoned();
