@@ -33,11 +33,11 @@ export interface AppOverrides {
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel), overrides: AppOverrides = {}): AppContext {
   const catalog = createCatalog(capabilities);
-  const providers = overrides.providers ?? createProviderRegistry(config, logger);
+  const metrics = createMetrics();
+  const providers = overrides.providers ?? createProviderRegistry(config, logger, metrics);
   const shutdown = new AbortController();
   const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
-  const metrics = createMetrics();
   const pipeline = createCallPipeline({
     catalog,
     providers,

@@ -97,13 +97,13 @@ async function loadImages(capability: Capability, params: Record<string, unknown
   return loaded;
 }
 
-function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[]): ToolOutput {
+function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[], servedBy: string): ToolOutput {
   const imageCount = findResultImages(data).length;
   const summary = imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : `${capability.title}: done`;
   return {
     code: '200',
     content: [summary, ...notes].join('; '),
-    data: { Action: capability.action, ...data },
+    data: { Action: capability.action, ...data, Provider: servedBy },
     message: 'success',
     requestId: result.requestId,
   };
@@ -160,9 +160,9 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       });
       // The caller must still be there to be handed the result: past this point the call is paid for.
       signal.throwIfAborted();
-      const output = toOutput(capability, result, delivered.data, delivered.notes);
+      const output = toOutput(capability, result, delivered.data, delivered.notes, result.provider ?? provider.name);
       const { receipt } = await settlement.succeed({ output, images: delivered.images, inline: delivered.inline, data: result.data });
-      logger.info({ tool: capability.tool, provider: provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
+      logger.info({ tool: capability.tool, provider: result.provider ?? provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
       return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
       const appError = signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error);

@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       const context = createAppContext({ ...config, logLevel: 'silent' }, undefined);
       for (const capability of context.catalog.capabilities) {
         const price = capability.price ? `USD ${capability.price.amount}` : 'free';
-        const where = context.providers.available(capability) ? context.providers.active : 'needs Alibaba credentials';
+        const where = context.providers.available(capability) ? context.providers.servedBy(capability).join(' > ') : 'needs Alibaba credentials';
         process.stdout.write(`${capability.tool.padEnd(30)} ${capability.title.padEnd(34)} ${price.padEnd(10)} ${where}\n`);
       }
       return 0;

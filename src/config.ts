@@ -14,6 +14,9 @@ function isOrigin(text: string): boolean {
   }
 }
 
+export const PROVIDER_NAMES = ['ailabtools', 'aidge', 'alibaba', 'local'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
 /** Every environment variable the product reads; `imageseg-mcp --help` prints these descriptions. */
 export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'Alibaba Cloud AccessKey id; with the secret, tools call Alibaba imageseg'],
@@ -21,6 +24,12 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_ENDPOINT', 'imageseg endpoint host[:port] (default imageseg.cn-shanghai.aliyuncs.com)'],
   ['IMAGESEG_PROTOCOL', 'https (default) or http'],
   ['IMAGESEG_PROVIDER', 'auto (default: alibaba with credentials, else local), alibaba or local'],
+  ['IMAGESEG_PROVIDERS', 'ordered fallback list of providers, e.g. ailabtools,aidge,alibaba,local (those without credentials are skipped); overrides IMAGESEG_PROVIDER'],
+  ['AILABTOOLS_API_KEY', 'ailabtools (API.market) key, sent as x-api-market-key; with it, ailabtools serves product and general background removal'],
+  ['AILABTOOLS_ENDPOINT', 'ailabtools base URL (default https://prod.api.market/api/v1/ailabtools/product-background-removal)'],
+  ['AIDGE_APP_KEY', 'Aidge app key; with the secret, Aidge serves product and general background removal'],
+  ['AIDGE_APP_SECRET', 'Aidge app secret (signs each request, HMAC-SHA256)'],
+  ['AIDGE_ENDPOINT', 'Aidge base URL including /rest (default https://api.aidc-ai.com/rest)'],
   ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
   ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
@@ -47,6 +56,16 @@ const environmentSchema = z.object({
   IMAGESEG_PROTOCOL: z.enum(['https', 'http']).default('https'),
   IMAGESEG_OPENPLATFORM_ENDPOINT: z.string().min(1).default('openplatform.aliyuncs.com'),
   IMAGESEG_PROVIDER: z.enum(['auto', 'alibaba', 'local']).default('auto'),
+  IMAGESEG_PROVIDERS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter(Boolean)))
+    .pipe(z.array(z.enum(PROVIDER_NAMES)).optional()),
+  AILABTOOLS_API_KEY: z.string().optional(),
+  AILABTOOLS_ENDPOINT: z.string().url().default('https://prod.api.market/api/v1/ailabtools/product-background-removal'),
+  AIDGE_APP_KEY: z.string().optional(),
+  AIDGE_APP_SECRET: z.string().optional(),
+  AIDGE_ENDPOINT: z.string().url().default('https://api.aidc-ai.com/rest'),
   IMAGESEG_PASSTHROUGH_HOSTS: list('*.oss-cn-shanghai.aliyuncs.com'),
   IMAGESEG_ALLOW_PRIVATE_URLS: flag,
   IMAGESEG_FILE_ROOTS: z.string().optional(),
@@ -71,6 +90,21 @@ const environmentSchema = z.object({
 
 export type Transport = 'stdio' | 'http';
 
+/**
+ * `order`: who is tried first, then next on throttling, outages and timeouts (IMAGESEG_PROVIDERS, else what
+ * IMAGESEG_PROVIDER implies). `silenceMs`: a provider that says nothing for this long has timed out.
+ * `breaker`: failures in a row that open a provider's circuit, and how long it stays open before a probe.
+ */
+export interface ProvidersConfig {
+  order: ProviderName[];
+  /** True when the operator wrote the order (IMAGESEG_PROVIDERS) rather than it being implied. */
+  explicit: boolean;
+  silenceMs: number;
+  breaker: { failureThreshold: number; openMs: number };
+  ailabtools: { apiKey?: string; endpoint: string };
+  aidge: { appKey?: string; appSecret?: string; endpoint: string };
+}
+
 export interface Config {
   transport: Transport;
   /**
@@ -79,6 +113,7 @@ export interface Config {
    */
   http: { host: string; port: number; publicBaseUrlSet: boolean; allowedOrigins: string[] };
   provider: 'alibaba' | 'local';
+  providers: ProvidersConfig;
   /** `openPlatformEndpoint` answers AuthorizeFileUpload (the SDK's Advance uploads), with the same protocol and keys. */
   alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http'; openPlatformEndpoint: string };
   /** Host patterns (`*.` wildcards, optional `:port`) whose image URLs go to Alibaba unchanged. */
@@ -125,6 +160,16 @@ function protectedPaths(databaseUrl: string, dataDirectory: string, resultsDirec
   return paths;
 }
 
+/**
+ * Without IMAGESEG_PROVIDERS: the peers with credentials first, then what IMAGESEG_PROVIDER chose (Alibaba with
+ * its credentials, else the embedded model), so a setup that names no peer behaves as it always did.
+ */
+function impliedOrder(choice: 'auto' | 'alibaba' | 'local', alibabaKeys: boolean, ailabtoolsKey: boolean, aidgeKeys: boolean): ProviderName[] {
+  const peers: ProviderName[] = [...(ailabtoolsKey ? (['ailabtools'] as const) : []), ...(aidgeKeys ? (['aidge'] as const) : [])];
+  const last: ProviderName = choice === 'auto' ? (alibabaKeys ? 'alibaba' : 'local') : choice;
+  return [...peers, last];
+}
+
 export function loadConfig(
   environment: NodeJS.ProcessEnv = process.env,
   options: { transport?: Transport; host?: string; port?: number } = {},
@@ -153,6 +198,15 @@ export function loadConfig(
       endpoint: env.IMAGESEG_ENDPOINT,
       protocol: env.IMAGESEG_PROTOCOL,
       openPlatformEndpoint: env.IMAGESEG_OPENPLATFORM_ENDPOINT,
+    },
+    providers: {
+      order: env.IMAGESEG_PROVIDERS ?? impliedOrder(env.IMAGESEG_PROVIDER, hasCredentials, Boolean(env.AILABTOOLS_API_KEY), Boolean(env.AIDGE_APP_KEY && env.AIDGE_APP_SECRET)),
+      explicit: env.IMAGESEG_PROVIDERS !== undefined,
+      silenceMs: 30_000,
+      // Open after 5 failures in a row, probe after 15 s: a provider healthy again is used within 30 s.
+      breaker: { failureThreshold: 5, openMs: 15_000 },
+      ailabtools: { apiKey: env.AILABTOOLS_API_KEY, endpoint: env.AILABTOOLS_ENDPOINT },
+      aidge: { appKey: env.AIDGE_APP_KEY, appSecret: env.AIDGE_APP_SECRET, endpoint: env.AIDGE_ENDPOINT },
     },
     passthroughHosts: env.IMAGESEG_PASSTHROUGH_HOSTS,
     images: {

@@ -16,6 +16,19 @@ export function logStartup(context: AppContext): void {
   } else {
     logger.info({ endpoint: config.alibaba.endpoint, protocol: config.alibaba.protocol }, 'provider: Alibaba Cloud imageseg');
   }
+  logProviders(context);
   if (config.payments === 'off') logger.warn('PAYMENTS=off: every call is free');
   context.payments.logSetup();
+}
+
+/** Which provider serves which tool, in the order they are tried, and which named providers were left out. */
+function logProviders(context: AppContext): void {
+  const { logger, catalog, providers } = context;
+  for (const { provider, reason } of providers.skipped) logger.warn({ provider }, `provider ${provider} skipped: ${reason}`);
+  const serving = new Map<string, string[]>();
+  for (const capability of catalog.capabilities) {
+    const chain = providers.servedBy(capability).join(' > ') || 'none';
+    serving.set(chain, [...(serving.get(chain) ?? []), capability.tool]);
+  }
+  for (const [chain, tools] of serving) logger.info({ providers: chain, tools }, `served by ${chain}: ${tools.join(', ')}`);
 }

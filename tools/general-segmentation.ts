@@ -49,4 +49,5 @@ export const generalSegmentation = defineCapability({
   async: 'never',
   price: DEFAULT_PRICE,
   localModel: 'salient-object',
+  cutout: { image: 'ImageURL', returnForm: 'ReturnForm' },
 });

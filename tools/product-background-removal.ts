@@ -52,4 +52,5 @@ export const productBackgroundRemoval = defineCapability({
   async: 'never',
   price: DEFAULT_PRICE,
   localModel: 'salient-object',
+  cutout: { image: 'ImageURL', returnForm: 'ReturnForm' },
 });

@@ -20,7 +20,7 @@ const stub: Provider = {
   supports: () => true,
   run: async (call) => ({ requestId: randomUUID().toUpperCase(), data: { ImageURL: `${config.publicBaseUrl}/results/stub-${call.capability.serviceId}.png` } }),
 };
-const providers: ProviderRegistry = { active: 'local', select: () => stub, available: () => true };
+const providers: ProviderRegistry = { active: 'local', select: () => stub, available: () => true, servedBy: () => ['local'], skipped: [] };
 const context = createAppContext(config, undefined, { providers });
 
 const server = await serveHttp(context);

@@ -59,8 +59,20 @@ export interface Capability<Shape extends z.ZodRawShape = z.ZodRawShape> {
   localModel?: LocalModel;
   /** With `localModel`: where the embedded provider puts its result image in `Data` (default `ImageURL`). */
   resultShape?: ResultShape;
+  /**
+   * A whole-subject cutout of one image, returned as `Data.ImageURL` in the form its ReturnForm-like parameter
+   * picks (transparent, `mask` or `whiteBK`): what peer background-removal APIs (ailabtools, Aidge) can serve.
+   */
+  cutout?: CutoutRole;
   /** For the Action that fetches an asynchronous job's result: the parameter naming the job, and what its statuses mean. */
   jobResult?: JobResultRole;
+}
+
+export interface CutoutRole {
+  /** The image parameter cut out. */
+  image: string;
+  /** The parameter choosing the form: unset = transparent PNG, `mask`, `whiteBK`. */
+  returnForm: string;
 }
 
 export interface JobResultRole {

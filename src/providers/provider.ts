@@ -1,6 +1,7 @@
 import type { Capability } from '../catalog/capability.js';
 import type { LoadedImage } from '../images/load.js';
 import type { ResultStore } from '../images/result-store.js';
+import type { ProviderName } from '../config.js';
 
 export interface Progress {
   progress: number;
@@ -35,11 +36,19 @@ export interface ProviderResult {
   /** Alibaba's `Data` object, PascalCase field names as the reference documents them. */
   data: Record<string, unknown>;
   images?: ResultImage[];
+  /** Who served the call (a fallback chain names the member that answered); `data.Provider` in the answer. */
+  provider?: ProviderName;
 }
 
 export interface Provider {
-  readonly name: 'alibaba' | 'local';
+  /** One provider's name, or for a fallback chain its members joined by commas. */
+  readonly name: string;
   /** True when this provider can honestly serve the capability. */
   supports(capability: Capability): boolean;
+  /**
+   * Why this provider cannot take this call's images (format, size outside its own limits), or undefined when it
+   * can: a fallback chain passes such a call to the next provider without counting it against this one.
+   */
+  refuses?(call: ProviderCall): string | undefined;
   run(call: ProviderCall): Promise<ProviderResult>;
 }

@@ -7,6 +7,25 @@ export async function discOnWhite(width = 320, height = 240): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/**
+ * How well a mask (alpha or grey levels, >= 128 counts as subject) matches discOnWhite's disc, as intersection over
+ * union: 1 is a perfect cutout.
+ */
+export function discIoU(mask: Uint8Array, width: number, height: number): number {
+  const radius = Math.round(Math.min(width, height) / 3);
+  let intersection = 0;
+  let union = 0;
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const inDisc = (x + 0.5 - width / 2) ** 2 + (y + 0.5 - height / 2) ** 2 <= radius ** 2;
+      const inMask = mask[y * width + x]! >= 128;
+      if (inDisc && inMask) intersection += 1;
+      if (inDisc || inMask) union += 1;
+    }
+  }
+  return union === 0 ? 0 : intersection / union;
+}
+
 export async function decodeAlpha(png: Buffer): Promise<{ width: number; height: number; channels: number; alpha: Uint8Array }> {
   const { data, info } = await sharp(png).ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
   const metadata = await sharp(png).metadata();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { serveHttp } from '../../src/http/serve.js';
@@ -28,10 +28,14 @@ export function emulatorEnvironment(emulator: AlibabaEmulator): Record<string, s
 }
 
 /** The real HTTP server in-process on an ephemeral port, with its own data directory. */
-export async function startTestServer(environment: Record<string, string>, options: { jobPollingMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  environment: Record<string, string>,
+  options: { jobPollingMs?: number; providers?: Partial<Pick<Config['providers'], 'silenceMs' | 'breaker'>> } = {},
+): Promise<TestServer> {
   const dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-test-'));
   const base = loadConfig({ DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), LOG_LEVEL: 'silent', ...environment }, { transport: 'http', port: 0 });
-  const config = options.jobPollingMs ? { ...base, polling: { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
+  const polled = options.jobPollingMs ? { ...base, polling: { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
+  const config = options.providers ? { ...polled, providers: { ...polled.providers, ...options.providers } } : polled;
   // The port is known only after listening; results links use the bound address.
   const context = createAppContext(config, createLogger('silent'));
   const server: Server = await serveHttp(context);
@@ -51,5 +55,15 @@ export async function startTestServer(environment: Record<string, string>, optio
       await context.tasks.close();
       rmSync(dataDirectory, { recursive: true, force: true });
     },
+  };
+}
+
+/** Environment that points the ailabtools and Aidge providers at their loopback emulators. */
+export function peerEnvironment(peers: { ailabtools?: { endpoint: string; apiKey: string }; aidge?: { endpoint: string; appKey: string; appSecret: string } }): Record<string, string> {
+  return {
+    ...(peers.ailabtools ? { AILABTOOLS_API_KEY: peers.ailabtools.apiKey, AILABTOOLS_ENDPOINT: peers.ailabtools.endpoint } : {}),
+    ...(peers.aidge ? { AIDGE_APP_KEY: peers.aidge.appKey, AIDGE_APP_SECRET: peers.aidge.appSecret, AIDGE_ENDPOINT: peers.aidge.endpoint } : {}),
+    IMAGESEG_ALLOW_PRIVATE_URLS: '1',
+    PAYMENTS: 'off',
   };
 }
