@@ -75,7 +75,7 @@ export async function startAilabtoolsEmulator(options: { apiKey?: string } = {})
     if (key !== apiKey) return fail(res, 403, 'the API key is not valid');
     let form: FormData;
     try {
-      form = await new Request('http://emulator/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData();
+      form = await new Request('http://emulator/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: new Uint8Array(body) }).formData();
     } catch {
       return fail(res, 415, 'the request body must be multipart/form-data');
     }
