@@ -24,7 +24,7 @@ export function successResult(outcome: CallOutcome): CallToolResult {
  * x402 MCP transport: the PaymentRequired object as structuredContent (plus the seeds' fields, which the output
  * schema requires) and, in content[0], the `x402/error` wrapper x402 clients parse; then the same advice in words.
  */
-function paymentRequiredResult(error: AppError, capability: Capability, paymentRequired: Record<string, unknown>): CallToolResult {
+function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'action'>, paymentRequired: Record<string, unknown>): CallToolResult {
   const structured: ToolOutput = {
     ...paymentRequired,
     code: '402',
@@ -45,7 +45,7 @@ function paymentRequiredResult(error: AppError, capability: Capability, paymentR
 }
 
 /** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
-export function errorResult(error: AppError, capability: Capability): CallToolResult {
+export function errorResult(error: AppError, capability: Pick<Capability, 'action'>): CallToolResult {
   const paymentRequired = error.options.details?.paymentRequired;
   if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
     return paymentRequiredResult(error, capability, paymentRequired as Record<string, unknown>);

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, Price } from '../catalog/capability.js';
 import type { Logger } from '../logger.js';
-import { ANONYMOUS, nothingHeld, type PaymentCredentials, type PaymentGate, type Reservation } from './index.js';
+import { ANONYMOUS, freeBatch, nothingHeld, type BatchPayment, type PaymentCredentials, type PaymentGate, type Reservation } from './index.js';
+import { createBatchHold } from './batch.js';
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
 import { presentedVersion } from './payload.js';
 import { payerOf } from './owner.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
-import { purchaseOfCall, type Purchase } from './requirements.js';
+import { purchaseOfBatch, purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
-import { hashToken, looksLikeToken } from './tokens.js';
+import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
 
 export interface GateDependencies {
   store: () => Promise<LedgerStore>;
@@ -91,6 +92,8 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       if (!isPriced(capability)) return nothingHeld;
       const purchase = purchaseOfCall(capability, answers().baseUrl);
       const version = presentedVersion(credentials.x402);
+      // A batch item: a token pays it use by use (committed with the batch); an x402 batch was paid as a whole.
+      if (credentials.batch) return credentials.batch.defer(credentials.token ? await reserveTokenUse(purchase, credentials.token, version) : nothingHeld);
       if (credentials.token) return reserveTokenUse(purchase, credentials.token, version);
       if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
         throw paymentRequiredError(purchase, answers(), version);
@@ -100,6 +103,34 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
         commit: async () => ({ receipt: await accepted.settle() }),
         release: () => accepted.release(),
         keep: async () => JSON.stringify({ kind: 'x402', ...accepted.held() } satisfies KeptPayment),
+      };
+    },
+    async reserveBatch(capability, credentials, items): Promise<BatchPayment> {
+      if (!isPriced(capability)) return freeBatch;
+      const hold = createBatchHold();
+      if (credentials.token) {
+        return {
+          itemPayment: { token: credentials.token, batch: hold },
+          finish: async () => (await hold.commitAll(), {}),
+          release: () => hold.releaseAll(),
+        };
+      }
+      const purchase = purchaseOfBatch(capability, items, answers().baseUrl);
+      if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
+        throw paymentRequiredError(purchase, answers(), presentedVersion(credentials.x402));
+      }
+      const accepted = await acceptX402(purchase, credentials.x402);
+      return {
+        itemPayment: { batch: hold },
+        async finish({ succeeded, failed }) {
+          // Failures are never charged: nothing delivered, nothing settled; failed items come back as a token.
+          if (succeeded === 0) return (await accepted.release(), {});
+          const credit = failed > 0 ? newToken(capability.serviceId, failed, now() + BOUGHT_TOKEN_LIFETIME_MS, 'x402') : undefined;
+          const receipt = await accepted.settle(credit?.token);
+          if (credit) logger.info({ serviceId: capability.serviceId, calls: failed, payer: accepted.payer }, 'batch credit token issued for failed items');
+          return { receipt, ...(credit ? { credit: { paymentToken: credit.paymentToken, calls: failed } } : {}) };
+        },
+        release: () => accepted.release(),
       };
     },
     resume(capability, kept) {

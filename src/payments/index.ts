@@ -1,10 +1,32 @@
 import type { Capability } from '../catalog/capability.js';
+import type { BatchHold } from './batch.js';
 
 /** What a caller presented to pay for one call. */
 export interface PaymentCredentials {
   token?: string;
   /** An x402 PaymentPayload (v2) or v1 payload: the header's base64 JSON, or the object from MCP `_meta`. */
   x402?: unknown;
+  /** Set by the batch runner only: this call is one item of a batch paid as a whole (see `reserveBatch`). */
+  batch?: BatchHold;
+}
+
+/** A payment token given back for the failed items of an x402-paid batch: their value, to spend later. */
+export interface BatchCredit {
+  paymentToken: string;
+  calls: number;
+}
+
+/** A batch's money: reserved as a whole, then settled for what its items delivered. */
+export interface BatchPayment {
+  /** What each item's pipeline call presents. */
+  itemPayment: PaymentCredentials;
+  /**
+   * The batch answer is ready: with a token, the successful items' uses are committed; with x402, the payment is
+   * settled (never when nothing succeeded) and the failed items come back as a credit token.
+   */
+  finish(counts: { succeeded: number; failed: number }): Promise<{ receipt?: unknown; credit?: BatchCredit }>;
+  /** Nothing is delivered: every hold is released and an x402 payment is not settled. */
+  release(): Promise<void>;
 }
 
 /** One call's hold on a payment: committed when the call succeeded, released otherwise. */
@@ -17,6 +39,8 @@ export interface Reservation {
 
 export interface PaymentGate {
   reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation>;
+  /** `items` calls paid together: unpaid is one PAYMENT_REQUIRED for items x the price (x402 amount included). */
+  reserveBatch(capability: Capability, credentials: PaymentCredentials, items: number): Promise<BatchPayment>;
   /** A kept reservation again, in any process: committed when the job's result is delivered, released when it failed. */
   resume(capability: Capability, kept: string): Reservation;
   /**
@@ -34,9 +58,12 @@ export const nothingHeld: Reservation = {
   keep: async () => JSON.stringify({ kind: 'none' }),
 };
 
+/** A batch that costs nothing: free capabilities, or PAYMENTS=off. */
+export const freeBatch: BatchPayment = { itemPayment: {}, finish: async () => ({}), release: async () => undefined };
+
 /** PAYMENTS=off: every call is free, nothing is recorded, and every caller is the same anonymous one. */
 export function createFreeGate(): PaymentGate {
-  return { reserve: async () => nothingHeld, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
+  return { reserve: async () => nothingHeld, reserveBatch: async () => freeBatch, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
 }
 
 export { createPayments, type Payments, type PaymentsOptions, type IssuedToken, type TokenStatus } from './service.js';
@@ -48,3 +75,4 @@ export { paymentIdentifierOf } from './payload.js';
 export { parseExpiry } from './tokens.js';
 export { credentialOwners, payingOwner } from './owner.js';
 export { REASON } from './reasons.js';
+export type { BatchHold } from './batch.js';

@@ -37,6 +37,16 @@ export function purchaseOfCall(capability: Capability & { price: Price }, baseUr
   };
 }
 
+/** A batch: `items` calls in one payment, at the price of each. */
+export function purchaseOfBatch(capability: Capability & { price: Price }, items: number, baseUrl: string): Purchase {
+  return {
+    capability,
+    calls: items,
+    usd: multiplyDecimal(capability.price.amount, items),
+    resource: { url: `${baseUrl}/api/batch/${capability.serviceId}`, description: `${items} call(s) of ${capability.title} in one batch`, mimeType: 'application/json' },
+  };
+}
+
 export function purchaseOfToken(capability: Capability & { price: Price }, baseUrl: string): Purchase {
   const calls = capability.price.maxCallsPerPayment;
   return {

@@ -15,7 +15,7 @@ import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
 import { remainingCalls, type CallRecordStore, type LedgerStore } from './store.js';
-import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
 
 /** A token as its buyer sees it, once. */
 export interface IssuedToken {
@@ -69,8 +69,6 @@ export interface PaymentsOptions {
   now?: () => number;
 }
 
-/** A bought token lasts this long; operator tokens last until their --expires, or forever. */
-const BOUGHT_TOKEN_LIFETIME_MS = 30 * 86_400_000;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -117,8 +115,8 @@ export function createPayments(options: PaymentsOptions): Payments {
   }
 
   function issue(capability: Capability, calls: number, expiresAt: number | null, source: 'operator' | 'x402') {
-    const paymentToken = generateToken();
-    const token = { tokenHash: hashToken(paymentToken), serviceId: capability.serviceId, calls, expiresAt, source };
+    // Operator tokens last until their --expires, or forever.
+    const { paymentToken, token } = newToken(capability.serviceId, calls, expiresAt, source);
     const issued: IssuedToken = { paymentToken, serviceId: capability.serviceId, callsRemaining: calls, expiresAt: iso(expiresAt) };
     return { token, issued };
   }
