@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/lookup.js';
 import { toolOutputSchema } from '../catalog/schemas.js';
 import { toAppError } from '../errors.js';
 import { errorResult } from './tool-result.js';
+import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
 
 export const BATCH_TOOL = 'batch_segmentation';
 
@@ -57,7 +58,9 @@ export function registerBatchTool(server: McpServer, catalog: Catalog, batch: Ba
         for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
         return { content, structuredContent: outcome.output, ...(outcome.receipt ? { _meta: { 'x402/payment-response': outcome.receipt } } : {}) };
       } catch (error) {
-        return errorResult(toAppError(error), { action: BATCH_ACTION });
+        const capability = catalog.find(args.tool);
+        const discovery = capability ? () => mcpDiscoveryOf({ name: BATCH_TOOL, description: batchDescription, inputShape: batchInputShape(catalog), example: batchExample(capability), output: batchExampleOutput(capability) }) : undefined;
+        return errorResult(toAppError(error), { action: BATCH_ACTION }, discovery);
       }
     },
   );

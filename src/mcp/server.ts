@@ -3,6 +3,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
+import { exampleArguments, exampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { CallPipeline } from '../call.js';
 import type { BatchRunner } from '../calls/batch.js';
@@ -75,7 +76,8 @@ async function runTool(pipeline: CallPipeline, capability: Capability, request: 
     });
     return successResult(outcome);
   } catch (error) {
-    return errorResult(toAppError(error), capability);
+    const discovery = () => mcpDiscoveryOf({ name: capability.tool, description: capability.summary, inputShape: inputShapeOf(capability), example: exampleArguments(capability), output: exampleOutput(capability) });
+    return errorResult(toAppError(error), capability, discovery);
   }
 }
 

@@ -24,7 +24,9 @@ export function successResult(outcome: CallOutcome): CallToolResult {
  * x402 MCP transport: the PaymentRequired object as structuredContent (plus the seeds' fields, which the output
  * schema requires) and, in content[0], the `x402/error` wrapper x402 clients parse; then the same advice in words.
  */
-function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'action'>, paymentRequired: Record<string, unknown>): CallToolResult {
+function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'action'>, required: Record<string, unknown>, discovery?: Record<string, unknown>): CallToolResult {
+  // Over MCP, Bazaar describes the tool to call rather than the REST route.
+  const paymentRequired = discovery ? { ...required, extensions: { ...(required.extensions as Record<string, unknown> | undefined), ...discovery } } : required;
   const structured: ToolOutput = {
     ...paymentRequired,
     code: '402',
@@ -44,11 +46,14 @@ function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'ac
   };
 }
 
-/** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
-export function errorResult(error: AppError, capability: Pick<Capability, 'action'>): CallToolResult {
+/**
+ * The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it.
+ * `discovery`: the tool's x402 Bazaar metadata, for payment answers.
+ */
+export function errorResult(error: AppError, capability: Pick<Capability, 'action'>, discovery?: () => Record<string, unknown>): CallToolResult {
   const paymentRequired = error.options.details?.paymentRequired;
   if (error.httpStatus === 402 && typeof paymentRequired === 'object' && paymentRequired !== null) {
-    return paymentRequiredResult(error, capability, paymentRequired as Record<string, unknown>);
+    return paymentRequiredResult(error, capability, paymentRequired as Record<string, unknown>, discovery?.());
   }
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';
