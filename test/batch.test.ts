@@ -119,6 +119,26 @@ describe('POST /api/batch/<serviceId>', () => {
     expect(facilitator.balanceOf(payer.address)).toBe(balance);
   });
 
+  it('charges nothing when the caller goes away before the batch answer, even for items already done', async () => {
+    const token = await mint(5);
+    emulator.delayNext('SegmentCommodity', 1500);
+    const before = segmentCalls();
+    const controller = new AbortController();
+    const sent = fetch(`${server.url}/api/batch/${SERVICE}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-payment-token': token },
+      body: JSON.stringify({ items: items.slice(0, 2) }),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    // Item 1 is done (its use held for the batch) while item 0 still waits on the delayed provider answer.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(segmentCalls() - before).toBe(2);
+    controller.abort();
+    await sent;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await server.context.payments.describeToken(token)).toMatchObject({ callsUsed: 0, callsInProgress: 0, callsRemaining: 5 });
+  });
+
   it('refuses more than 20 items and an unknown tool', async () => {
     const token = await mint(1);
     const tooMany = await batch({ items: Array.from({ length: 21 }, () => items[0]) }, { 'x-payment-token': token });
