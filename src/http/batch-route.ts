@@ -5,7 +5,7 @@ import { batchRequestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
 import { sendError, setPaymentReceipt } from './errors.js';
-import { paidBodyReading, paymentFrom } from './tools-route.js';
+import { paidBodyReading, paymentFrom } from './paid-body.js';
 
 /** How many items an unpaid large body says it holds (`?items=N`), for a 402 with the right amount before reading it. */
 function announcedItems(request: Request): number {

@@ -1,29 +1,13 @@
 import type { Express, Request } from 'express';
 import type { AppContext } from '../app.js';
 import type { Capability } from '../catalog/capability.js';
-import { requestBytesFor, SMALL_REQUEST_BYTES } from '../catalog/request-size.js';
+import { requestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
-import type { PaymentCredentials } from '../payments/index.js';
-import { closeAfterAnswer, readJsonBody, type BodyReading } from './body.js';
+import { closeAfterAnswer, readJsonBody } from './body.js';
+import { paidBodyReading, paymentFrom } from './paid-body.js';
 import { sendError, setPaymentReceipt } from './errors.js';
 import { argumentsForImage, sendResultImage, wantedImageType } from './image-answer.js';
 import { isMultipart, isRawImage, readMultipartArguments, readRawImageArguments } from './uploads.js';
-
-export function paymentFrom(request: Request): PaymentCredentials {
-  const token = request.get('x-payment-token');
-  const x402 = request.get('payment-signature') ?? request.get('x-payment');
-  return { token: token || undefined, x402: x402 || undefined };
-}
-
-/**
- * How a paid route reads a large body: only when it comes with a payment, or when the capability needs none. An
- * unpaid request is answered 402 (`askForPayment`, the payment gate's own answer) before its images arrive.
- */
-export function paidBodyReading(request: Request, maxBytes: number, purpose: string, askForPayment: () => Promise<void>): BodyReading {
-  const payment = paymentFrom(request);
-  const unpaid = !payment.token && !payment.x402;
-  return { maxBytes, purpose, beforeLarge: unpaid ? { atBytes: SMALL_REQUEST_BYTES, check: askForPayment } : undefined };
-}
 
 /** The call's arguments from JSON, a multipart form or a raw image, within what its images can need. */
 async function readArguments(request: Request, capability: Capability, context: AppContext): Promise<unknown> {
