@@ -149,6 +149,23 @@ describe('POST /api/batch/<serviceId>', () => {
   });
 });
 
+describe('a batch with PAYMENTS=off', () => {
+  it('runs every item with the embedded provider and charges nothing', async () => {
+    const local = await startTestServer({ IMAGESEG_PROVIDER: 'local', PAYMENTS: 'off' });
+    try {
+      const photo = `data:image/png;base64,${(await discOnWhite(96, 96)).toString('base64')}`;
+      const item = { ImageURL: photo, MaskImageURL: photo, deliver: 'stored' };
+      const response = await fetch(`${local.url}/api/batch/mask-refinement`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [item, item] }) });
+      const body = (await response.json()) as Record<string, any>;
+      expect(response.status, JSON.stringify(body)).toBe(200);
+      expect(body.data.Results.map((result: { ok: boolean }) => result.ok)).toEqual([true, true]);
+      expect(body.data.Credit).toBeUndefined();
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('the batch_segmentation MCP tool', () => {
   let client: Client;
   beforeAll(async () => {

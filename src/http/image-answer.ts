@@ -20,9 +20,9 @@ export function argumentsForImage(args: unknown, type: ImageType): unknown {
   return { format: IMAGE_FORMATS[type], deliver: 'stored', ...(args as Record<string, unknown>) };
 }
 
-/** JSON in a header: one line of ASCII (every other character escaped the JSON way). */
+/** JSON in a header: one line of ASCII (every other character escaped the JSON way), inline images left out (they are the body). */
 export function headerSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, (_key, field: unknown) => (typeof field === 'string' && field.startsWith('data:') ? 'data: (the image is the body)' : field)).replace(/[^\x20-\x7e]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
