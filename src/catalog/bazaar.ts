@@ -2,25 +2,12 @@ import { z } from 'zod';
 import { BAZAAR, bazaarResourceServerExtension, declareDiscoveryExtension } from '@x402/extensions/bazaar';
 import type { Capability } from './capability.js';
 import { inputJsonSchemaOf, jsonSchemaOf } from './schemas.js';
+import { exampleArguments, exampleOutput } from './examples.js';
 
 /** What a payment buys, as discovery describes it: one call, a batch of calls, or a payment token. */
 export type PurchaseKind = 'call' | 'batch' | 'token';
 
-const EXAMPLE_IMAGE = 'https://example.com/photo.jpg';
-const EXAMPLE_RESULT = 'https://example.com/result.png';
 const BATCH_EXAMPLE_ITEMS = 2;
-
-/** The Action's image parameters with an example URL each: the smallest call that works. */
-export function exampleArguments(capability: Capability): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(capability.images).map((field) => [field, EXAMPLE_IMAGE]));
-}
-
-/** A successful answer in the seeds' shape, with the result image where this Action puts it. */
-export function exampleOutput(capability: Capability): Record<string, unknown> {
-  const shape = capability.resultShape ?? 'ImageURL';
-  const result = shape === 'Elements' || shape === 'ElementsWithOrigin' ? { Elements: [{ ImageURL: EXAMPLE_RESULT }] } : { [shape]: EXAMPLE_RESULT };
-  return { code: '200', content: `${capability.title}: 1 result image(s)`, data: { Action: capability.action, ...result, Provider: 'alibaba' }, message: 'success', requestId: '6F1C5A2E-0000-4000-8000-000000000000' };
-}
 
 function batchOutput(capability: Capability): Record<string, unknown> {
   const item = exampleOutput(capability);

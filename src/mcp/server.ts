@@ -3,7 +3,8 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
-import { exampleArguments, exampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
+import { mcpDiscoveryOf } from '../catalog/bazaar.js';
+import { exampleArguments, exampleOutput } from '../catalog/examples.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { CallPipeline } from '../call.js';
 import type { BatchRunner } from '../calls/batch.js';
