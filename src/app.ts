@@ -6,6 +6,7 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/index
 import { createPayments, type Payments } from './payments/index.js';
 import { createFileResultStore, type ResultStore } from './images/result-store.js';
 import { createCallPipeline, type CallPipeline } from './call.js';
+import { createBatchRunner, type BatchRunner } from './calls/batch.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createTaskService, openTaskRecords, type TaskService } from './tasks/index.js';
 
@@ -17,6 +18,8 @@ export interface AppContext {
   providers: ProviderRegistry;
   results: ResultStore;
   pipeline: CallPipeline;
+  /** Many calls of one capability paid together, each through the pipeline. */
+  batch: BatchRunner;
   /** MCP tasks, kept in the ledger database (DATABASE_URL) so every process on it answers for them. */
   tasks: TaskService;
   /** Tokens, x402 and the ledger; the pipeline sees only `payments.gate` (the free gate when PAYMENTS=off). */
@@ -50,5 +53,6 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     logger,
     metrics,
   });
-  return { config, logger, catalog, providers, results, pipeline, tasks: createTaskService({ open: () => openTaskRecords(config.databaseUrl) }), payments, metrics, shutdown };
+  const batch = createBatchRunner({ catalog, payments: payments.gate, records: payments.records, leaseMs: payments.leaseMs, logger, pipeline });
+  return { config, logger, catalog, providers, results, pipeline, batch, tasks: createTaskService({ open: () => openTaskRecords(config.databaseUrl) }), payments, metrics, shutdown };
 }

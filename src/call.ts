@@ -209,7 +209,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
   };
 }
 
-function notCharged(error: AppError): AppError {
+/** Every failed call says nothing was charged. */
+export function notCharged(error: AppError): AppError {
   if (error.options.details?.charged === false) return error;
   return new AppError(error.code, error.message, { ...error.options, details: { ...error.options.details, charged: false } });
 }

@@ -71,5 +71,10 @@ describe('catalog', () => {
     }
     for (const path of ['/api/catalog/search', '/openapi.json', '/services/{serviceId}', '/results/{resultId}', '/healthz', '/metrics', '/mcp']) expect(paths).toContain(path);
     for (const path of ['/api/payments', '/api/payments/{token}', '/api/admin/tokens', '/api/admin/tokens/{token}']) expect(paths).toContain(path);
+    for (const path of ['/api/batch/{serviceId}', '/.well-known/mcp/server-card.json']) expect(paths).toContain(path);
+    const product = (document.paths as Record<string, any>)['/api/tools/product-background-removal'].post;
+    expect(Object.keys(product.requestBody.content)).toEqual(['application/json', 'multipart/form-data', 'image/*']);
+    expect(product.requestBody.content['multipart/form-data'].schema.properties.ImageURL.format).toBe('binary');
+    expect(Object.keys(product.responses['200'].content)).toEqual(['application/json', 'image/png', 'image/webp', 'image/jpeg']);
   });
 });

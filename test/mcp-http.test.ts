@@ -39,9 +39,10 @@ const call = (name: string, args: Record<string, unknown>) => client.callTool({ 
 const errorOf = (result: CallToolResult) => (result.structuredContent as { error: { code: string; retryable: boolean; details?: Record<string, unknown> } }).error;
 
 describe('MCP over streamable HTTP, Alibaba provider against the loopback emulator', () => {
-  it('lists all 22 tools with titles, descriptions, input and output schemas', async () => {
+  it('lists all 22 tools and batch_segmentation with titles, descriptions, input and output schemas', async () => {
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(22);
+    expect(tools).toHaveLength(23);
+    expect(tools.map((tool) => tool.name)).toContain('batch_segmentation');
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(40);

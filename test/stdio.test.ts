@@ -30,13 +30,14 @@ function environment(): Record<string, string> {
 }
 
 describe('MCP over stdio (the built CLI)', () => {
-  it('lists 22 tools and runs a call through the emulator', async () => {
+  it('lists 22 tools and batch_segmentation, and runs a call through the emulator', async () => {
     const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio'], env: environment(), stderr: 'pipe' });
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(22);
+      expect(tools).toHaveLength(23);
+      expect(tools.map((tool) => tool.name)).toContain('batch_segmentation');
       const imageUrl = emulator.hostImage(await discOnWhite());
       const result = (await client.callTool({ name: 'product_background_removal', arguments: { ImageURL: imageUrl } })) as CallToolResult;
       expect(result.isError).toBeFalsy();

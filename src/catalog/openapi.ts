@@ -19,9 +19,31 @@ const paymentHeaders = [
   { name: 'X-PAYMENT', in: 'header', required: false, schema: { type: 'string' }, description: 'x402 v1 payment payload, base64 JSON' },
 ];
 
+const binary = (description: string) => ({ schema: { type: 'string', format: 'binary', description } });
+
+/** The same parameters as a multipart form (image parameters as file parts) or a raw image body (the first one). */
+function uploadContent(capability: Capability): Json {
+  const fields = Object.keys(capability.images);
+  if (fields.length === 0) return {};
+  const input = inputJsonSchemaOf(capability) as { properties?: Json; required?: string[] };
+  const properties: Json = { ...input.properties };
+  for (const field of fields) properties[field] = { type: 'string', format: 'binary', description: `${field} as a file part (or a URL / data: URL as a text field)` };
+  return {
+    'multipart/form-data': { schema: { type: 'object', properties, ...(input.required ? { required: input.required } : {}) } },
+    'image/*': binary(`The ${fields[0]} image itself; the other parameters go in the query string`),
+  };
+}
+
+/** With `Accept: image/png|webp|jpeg`, the first result image itself. */
+function imageAnswers(capability: Capability): Json {
+  if (Object.keys(capability.images).length === 0) return {};
+  const image = binary('The first result image; X-Imageseg-Output carries the JSON answer, X-Request-Id its request id');
+  return { 'image/png': image, 'image/webp': image, 'image/jpeg': image };
+}
+
 function toolOperation(capability: Capability, runsHere: boolean, legacy: boolean): Json {
   const responses: Json = {
-    '200': { description: 'Success: the seeds\' output shape with the Action\'s Data', content: jsonContent(ref('ToolOutput')) },
+    '200': { description: 'Success: the seeds\' output shape with the Action\'s Data', content: { ...jsonContent(ref('ToolOutput')), ...imageAnswers(capability) } },
     '400': errorResponse('INVALID_ARGUMENT: a parameter is missing, unknown or malformed'),
     '404': errorResponse('NOT_FOUND: no such service'),
     '413': errorResponse('IMAGE_TOO_LARGE'),
@@ -41,7 +63,7 @@ function toolOperation(capability: Capability, runsHere: boolean, legacy: boolea
     tags: [capability.async === 'never' ? 'tools' : 'asynchronous tools'],
     ...(legacy ? { deprecated: true } : {}),
     parameters: capability.price ? paymentHeaders : [],
-    requestBody: { required: true, content: jsonContent(ref(componentName(capability))) },
+    requestBody: { required: true, content: { ...jsonContent(ref(componentName(capability))), ...uploadContent(capability) } },
     responses,
     'x-service-id': capability.serviceId,
     'x-mcp-tool': capability.tool,
@@ -104,6 +126,27 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
         '403': { description: 'Host or Origin not allowed (DNS rebinding protection)' },
       },
     },
+  };
+  paths['/api/batch/{serviceId}'] = {
+    post: {
+      operationId: 'batch',
+      summary: 'Up to 20 calls of one tool, paid together (items x the price; failed items are never charged)',
+      parameters: [
+        { name: 'serviceId', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'items', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 20 }, description: 'How many items a large unpaid body holds, for a 402 with the right amount' },
+        ...paymentHeaders,
+      ],
+      requestBody: { required: true, content: jsonContent({ type: 'object', properties: { items: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'object', description: "The tool's arguments for one call" } } }, required: ['items'] }) },
+      responses: {
+        '200': { description: 'data.Action "Batch", data.Results [{index, ok, data | error}], data.Credit for the failed items of an x402 batch', content: jsonContent(ref('ToolOutput')) },
+        '400': errorResponse('INVALID_ARGUMENT: items missing, empty or more than 20'),
+        '402': { description: 'PAYMENT_REQUIRED / PAYMENT_INVALID for the whole batch', content: jsonContent(ref('PaymentRequired')) },
+        '404': errorResponse('NOT_FOUND: no such service'),
+      },
+    },
+  };
+  paths['/.well-known/mcp/server-card.json'] = {
+    get: { operationId: 'serverCard', summary: 'The MCP server card: endpoint, tools with schemas and prices, payment methods', responses: { '200': { description: 'Server card', content: jsonContent({ type: 'object' }) } } },
   };
   paths['/openapi.json'] = { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } } } };
   Object.assign(paths, paymentPaths());

@@ -20,3 +20,8 @@ export function requestBytesFor(capability: Capability): number {
 export function largestRequestBytes(capabilities: readonly Capability[]): number {
   return Math.max(SMALL_REQUEST_BYTES, ...capabilities.map(requestBytesFor));
 }
+
+/** A batch of `items` calls: each item may need what one call does. */
+export function batchRequestBytesFor(capability: Capability, items: number): number {
+  return requestBytesFor(capability) * items;
+}

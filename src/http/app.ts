@@ -8,6 +8,7 @@ import { jsonRpcBody } from './mcp-body.js';
 import { largestRequestBytes, SMALL_REQUEST_BYTES } from '../catalog/request-size.js';
 import { mountMcp } from './mcp-route.js';
 import { mountTools } from './tools-route.js';
+import { mountBatch } from './batch-route.js';
 import { mountCatalog } from './catalog-routes.js';
 import { mountPayments } from './payments-route.js';
 import { mountOperations } from './operations-route.js';
@@ -65,10 +66,11 @@ export function createHttpApp(context: AppContext): Express {
   // (tools-route.ts), everything else is small.
   app.post('/mcp', jsonRpcBody(largestRequestBytes(context.catalog.capabilities)));
   app.get('/', (_request, response) => {
-    response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
+    response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', batch: '/api/batch/{serviceId}', serverCard: '/.well-known/mcp/server-card.json', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
   });
   mountMcp(app, context);
   mountTools(app, context);
+  mountBatch(app, context);
   app.use(jsonBody({ maxBytes: SMALL_REQUEST_BYTES, purpose: 'this route (no images)' }));
   mountPayments(app, context);
   mountCatalog(app, context);

@@ -23,24 +23,24 @@ export interface BodyReading extends BodyLimit {
 const DECODERS: Record<string, (() => Transform) | null> = { identity: null, gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
 
 /** RFC 9112: a request has a body when it says how long it is or that it is chunked. */
-function hasBody(request: Request): boolean {
+export function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function declaredLength(request: Request): number | undefined {
+export function declaredLength(request: Request): number | undefined {
   const length = Number(request.headers['content-length']);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-function tooLarge(limit: BodyLimit, declared?: number): AppError {
+export function tooLarge(limit: BodyLimit, declared?: number): AppError {
   const size = declared === undefined ? `more than ${describeBytes(limit.maxBytes)}` : describeBytes(declared);
   return new AppError('IMAGE_TOO_LARGE', `Request body of ${size} is over the ${describeBytes(limit.maxBytes)} (${limit.maxBytes} bytes) accepted for ${limit.purpose}; send large images as URLs`, {
     details: { limitBytes: limit.maxBytes, ...(declared === undefined ? {} : { bytes: declared }) },
   });
 }
 
-function decoderFor(request: Request): { name: string; decoder: Transform | null } {
+export function decoderFor(request: Request): { name: string; decoder: Transform | null } {
   const name = (request.headers['content-encoding'] ?? '').trim().toLowerCase() || 'identity';
   const create = DECODERS[name];
   if (create === undefined) {
@@ -129,6 +129,13 @@ export async function readJsonBytes(request: Request, reading: BodyReading): Pro
   const declared = declaredLength(request);
   if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
   if (!isJson(request)) return undefined;
+  return readBodyBytes(request, reading);
+}
+
+/** The body's bytes whatever its type, decoded, within the limit and after the large-body check. */
+export async function readBodyBytes(request: Request, reading: BodyReading): Promise<Buffer> {
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
   const decoding = decoderFor(request);
   let checked = false;
   if (reading.beforeLarge && declared !== undefined && declared > reading.beforeLarge.atBytes) {

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { PRODUCT_VERSION } from '../version.js';
 import { sendError } from './errors.js';
 import { renderServicePage } from './service-page.js';
+import { serverCardOf } from '../mcp/server-card.js';
 
 function catalogEntry(context: AppContext, capability: Capability, score: number) {
   const base = context.config.publicBaseUrl;
@@ -41,6 +42,13 @@ export function mountCatalog(app: Express, context: AppContext): void {
   app.get('/openapi.json', (_request, response) => {
     openApi ??= buildOpenApi(catalog.capabilities, { serverUrl: config.publicBaseUrl, version: PRODUCT_VERSION, available: providers.available });
     response.json(openApi);
+  });
+
+  app.get('/.well-known/mcp/server-card.json', (_request, response) => {
+    const { payTo, network, asset } = config.x402;
+    const x402 = payTo ? { payTo, network, asset } : undefined;
+    const card = serverCardOf({ catalog, providers, baseUrl: config.publicBaseUrl, payments: config.payments, ...(x402 ? { x402 } : {}) });
+    response.set('Access-Control-Allow-Origin', '*').set('Cache-Control', 'public, max-age=300').json(card);
   });
 
   app.get('/services/:id', (request, response) => {

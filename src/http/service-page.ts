@@ -1,30 +1,18 @@
 import type { Capability } from '../catalog/capability.js';
 import { describeCapability, priceLabel } from '../catalog/describe.js';
 import { inputJsonSchemaOf } from '../catalog/schemas.js';
+import { exampleArguments } from '../catalog/examples.js';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!);
-
-/** An example request body: required parameters with plausible values. */
-export function exampleArguments(capability: Capability): Record<string, unknown> {
-  const schema = inputJsonSchemaOf(capability) as { required?: string[]; properties?: Record<string, { type?: string; enum?: unknown[] }> };
-  const example: Record<string, unknown> = {};
-  for (const name of schema.required ?? []) {
-    const property = schema.properties?.[name] ?? {};
-    if (name in capability.images) example[name] = 'https://example.com/image.jpg';
-    else if (property.enum) example[name] = property.enum[0];
-    else if (property.type === 'boolean') example[name] = false;
-    else if (property.type === 'integer' || property.type === 'number') example[name] = 1;
-    else example[name] = name === 'JobId' ? 'E75FE679-0303-4DD1-8252-1143B4FA8A27' : 'value';
-  }
-  return example;
-}
 
 export function renderServicePage(capability: Capability, options: { baseUrl: string; available: boolean }): string {
   const example = exampleArguments(capability);
   const endpoint = `${options.baseUrl}/api/tools/${capability.serviceId}`;
   const paymentHeader = capability.price ? ` \\\n  -H 'X-Payment-Token: <token from POST /api/payments>'` : '';
   const curl = `curl -X POST ${endpoint} \\\n  -H 'Content-Type: application/json'${paymentHeader} \\\n  -d '${JSON.stringify(example)}'`;
+  const fileParts = Object.keys(capability.images).map((field) => `-F ${field}=@${field === 'MaskImageURL' ? 'mask' : 'photo'}.png`);
+  const upload = fileParts.length > 0 ? `curl -X POST ${endpoint}${paymentHeader} \\\n  ${fileParts.join(' ')}` : '';
   const mcpCall = JSON.stringify(
     { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: capability.tool, arguments: { ...example, ...(capability.price ? { paymentToken: '<token>' } : {}) } } },
     null,
@@ -50,6 +38,7 @@ export function renderServicePage(capability: Capability, options: { baseUrl: st
 <pre>${escapeHtml(JSON.stringify(inputJsonSchemaOf(capability), null, 2))}</pre>
 <h2>Call with curl</h2>
 <pre>${escapeHtml(curl)}</pre>
+${upload ? `<p>or upload the files (add <code>-H 'Accept: image/png'</code> to get the result image itself):</p>\n<pre>${escapeHtml(upload)}</pre>` : ''}
 <h2>Call over MCP</h2>
 <pre>${escapeHtml(mcpCall)}</pre>
 <p><a href="${escapeHtml(options.baseUrl)}/openapi.json">OpenAPI</a> · <a href="${escapeHtml(options.baseUrl)}/api/catalog/search?q=">Catalog</a></p>

@@ -1,35 +1,24 @@
 import type { Express, Request } from 'express';
 import type { AppContext } from '../app.js';
 import type { Capability } from '../catalog/capability.js';
-import { requestBytesFor, SMALL_REQUEST_BYTES } from '../catalog/request-size.js';
+import { requestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
-import type { PaymentCredentials } from '../payments/index.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
+import { paidBodyReading, paymentFrom } from './paid-body.js';
 import { sendError, setPaymentReceipt } from './errors.js';
+import { argumentsForImage, sendResultImage, wantedImageType } from './image-answer.js';
+import { isMultipart, isRawImage, readMultipartArguments, readRawImageArguments } from './uploads.js';
 
-function paymentFrom(request: Request): PaymentCredentials {
-  const token = request.get('x-payment-token');
-  const x402 = request.get('payment-signature') ?? request.get('x-payment');
-  return { token: token || undefined, x402: x402 || undefined };
-}
-
-/**
- * The call's arguments, within what its images can need as base64. A large body is read only when it comes with a
- * payment, or when the capability needs none: an unpaid call is answered 402 before its image arrives, with the
- * payment gate's own answer.
- */
+/** The call's arguments from JSON, a multipart form or a raw image, within what its images can need. */
 async function readArguments(request: Request, capability: Capability, context: AppContext): Promise<unknown> {
-  const payment = paymentFrom(request);
-  const unpaid = !payment.token && !payment.x402;
   const askForPayment = async () => {
     const reservation = await context.payments.gate.reserve(capability, {});
     await reservation.release();
   };
-  return readJsonBody(request, {
-    maxBytes: requestBytesFor(capability),
-    purpose: `${capability.serviceId} (its images as base64)`,
-    beforeLarge: unpaid ? { atBytes: SMALL_REQUEST_BYTES, check: askForPayment } : undefined,
-  });
+  const reading = paidBodyReading(request, requestBytesFor(capability), `${capability.serviceId} (its images as base64)`, askForPayment);
+  if (isMultipart(request)) return readMultipartArguments(request, capability, reading);
+  if (isRawImage(request)) return readRawImageArguments(request, capability, reading);
+  return readJsonBody(request, reading);
 }
 
 /** POST /api/tools/:id — serviceId, legacy id, tool name or Action; the body is the Action's parameters. */
@@ -43,9 +32,11 @@ export function mountTools(app: Express, context: AppContext): void {
       // An unknown id is answered (NOT_FOUND, by the pipeline) without reading its body.
       const capability = context.catalog.find(request.params.id);
       request.body = capability ? await readArguments(request, capability, context) : undefined;
+      // Asked for the image itself: only capabilities that take images have the output options that produce it.
+      const imageType = capability && Object.keys(capability.images).length > 0 ? wantedImageType(request) : undefined;
       const outcome = await context.pipeline({
         tool: request.params.id,
-        arguments: request.body ?? {},
+        arguments: imageType ? argumentsForImage(request.body ?? {}, imageType) : (request.body ?? {}),
         transport: 'rest',
         payment: paymentFrom(request),
         signal: controller.signal,
@@ -53,6 +44,7 @@ export function mountTools(app: Express, context: AppContext): void {
       });
       setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
       if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
+      if (imageType && sendResultImage(response, outcome)) return;
       response.status(200).json(outcome.output);
     } catch (error) {
       closeAfterAnswer(request, response);

@@ -3,8 +3,12 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
+import { mcpDiscoveryOf } from '../catalog/bazaar.js';
+import { exampleArguments, exampleOutput } from '../catalog/examples.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { CallPipeline } from '../call.js';
+import type { BatchRunner } from '../calls/batch.js';
+import { registerBatchTool } from './batch-tool.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Progress } from '../providers/provider.js';
 import { payingOwner, type PaymentCredentials } from '../payments/index.js';
@@ -19,6 +23,8 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 export interface McpDependencies {
   catalog: Catalog;
   pipeline: CallPipeline;
+  /** batch_segmentation; absent: no batch tool. */
+  batch?: BatchRunner;
   providers: ProviderRegistry;
   tasks: TaskService;
   /** Over HTTP: what the /mcp request presented. Absent over stdio, where the one client owns what it creates. */
@@ -71,7 +77,8 @@ async function runTool(pipeline: CallPipeline, capability: Capability, request: 
     });
     return successResult(outcome);
   } catch (error) {
-    return errorResult(toAppError(error), capability);
+    const discovery = () => mcpDiscoveryOf({ name: capability.tool, description: capability.summary, inputShape: inputShapeOf(capability), example: exampleArguments(capability), output: exampleOutput(capability) });
+    return errorResult(toAppError(error), capability, discovery);
   }
 }
 
@@ -130,7 +137,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
 
 /** An McpServer whose tools are the catalog: one registration path for every capability, no per-tool code. */
 export function createMcpServer(dependencies: McpDependencies): McpServer {
-  const { catalog, pipeline, providers, tasks, caller } = dependencies;
+  const { catalog, pipeline, batch, providers, tasks, caller } = dependencies;
   const callerIdentity = callerOf({ token: caller?.paymentToken, x402: caller?.x402 }, caller?.address);
   const taskStore = tasks.storeFor(callerIdentity);
   const server = new McpServer(
@@ -154,5 +161,6 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       runTool(pipeline, capability, splitPayment(args as Record<string, unknown>, extra, caller), extra),
     );
   }
+  if (batch) registerBatchTool(server, catalog, batch, caller?.paymentToken);
   return server;
 }

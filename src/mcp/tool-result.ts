@@ -25,7 +25,9 @@ export function successResult(outcome: CallOutcome): CallToolResult {
  * x402 MCP transport: the PaymentRequired object as structuredContent (plus the seeds' fields, which the output
  * schema requires) and, in content[0], the `x402/error` wrapper x402 clients parse; then the same advice in words.
  */
-function paymentRequiredResult(error: AppError, capability: Capability, paymentRequired: Record<string, unknown>): CallToolResult {
+function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'action'>, required: Record<string, unknown>, discovery?: Record<string, unknown>): CallToolResult {
+  // Over MCP, Bazaar describes the tool to call rather than the REST route.
+  const paymentRequired = discovery ? { ...required, extensions: { ...(required.extensions as Record<string, unknown> | undefined), ...discovery } } : required;
   const structured: ToolOutput = {
     ...paymentRequired,
     code: '402',
@@ -45,9 +47,14 @@ function paymentRequiredResult(error: AppError, capability: Capability, paymentR
   };
 }
 
-/** The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it. */
-export function errorResult(error: AppError, capability: Capability): CallToolResult {
-  if (error instanceof PaymentRequiredError) return paymentRequiredResult(error, capability, error.paymentRequired as unknown as Record<string, unknown>);
+/**
+ * The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it.
+ * `discovery`: the tool's x402 Bazaar metadata, for payment answers.
+ */
+export function errorResult(error: AppError, capability: Pick<Capability, 'action'>, discovery?: () => Record<string, unknown>): CallToolResult {
+  if (error instanceof PaymentRequiredError) {
+    return paymentRequiredResult(error, capability, error.paymentRequired as unknown as Record<string, unknown>, discovery?.());
+  }
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';
   const requestId = typeof error.options.details?.requestId === 'string' ? error.options.details.requestId : randomUUID().toUpperCase();

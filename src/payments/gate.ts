@@ -1,33 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, Price } from '../catalog/capability.js';
 import type { Logger } from '../logger.js';
+import { createBatchHold } from './batch.js';
+import type { BatchPayment, PaymentCredentials, PaymentGate, Reservation } from './types.js';
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
 import { presentedVersion } from './payload.js';
-import { payerOf, type PaymentCredentials } from './owner.js';
+import { payerOf } from './owner.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
-import { purchaseOfCall, type Purchase } from './requirements.js';
+import { purchaseOfBatch, purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
-import { hashToken, looksLikeToken } from './tokens.js';
-
-/** One call's hold on a payment: committed when the call succeeded, released otherwise. */
-export interface Reservation {
-  commit(): Promise<{ receipt?: unknown }>;
-  release(): Promise<void>;
-  /** Keeps the payment held after the call ended (a job that outlived its deadline) until `until`; returns what `resume` needs. */
-  keep(until: number): Promise<string>;
-}
-
-export interface PaymentGate {
-  reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation>;
-  /** A kept reservation again, in any process: committed when the job's result is delivered, released when it failed. */
-  resume(capability: Capability, kept: string): Reservation;
-  /**
-   * Who presents these credentials, as a key for idempotency records and job ownership, never the secret itself:
-   * `token:<hash>`, `x402:<payer address>`, or `anonymous`.
-   */
-  payerOf(credentials: PaymentCredentials): string;
-}
+import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
 
 export const ANONYMOUS = 'anonymous';
 
@@ -37,9 +20,12 @@ export const nothingHeld: Reservation = {
   keep: async () => JSON.stringify({ kind: 'none' }),
 };
 
+/** A batch that costs nothing: free capabilities, or PAYMENTS=off. */
+export const freeBatch: BatchPayment = { itemPayment: {}, finish: async () => ({}), release: async () => undefined };
+
 /** PAYMENTS=off: every call is free, nothing is recorded, and every caller is the same anonymous one. */
 export function createFreeGate(): PaymentGate {
-  return { reserve: async () => nothingHeld, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
+  return { reserve: async () => nothingHeld, reserveBatch: async () => freeBatch, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
 }
 
 export interface GateDependencies {
@@ -122,6 +108,8 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       if (!isPriced(capability)) return nothingHeld;
       const purchase = purchaseOfCall(capability, answers().baseUrl);
       const version = presentedVersion(credentials.x402);
+      // A batch item: a token pays it use by use (committed with the batch); an x402 batch was paid as a whole.
+      if (credentials.batch) return credentials.batch.defer(credentials.token ? await reserveTokenUse(purchase, credentials.token, version) : nothingHeld);
       if (credentials.token) return reserveTokenUse(purchase, credentials.token, version);
       if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
         throw paymentRequiredError(purchase, answers(), version);
@@ -131,6 +119,34 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
         commit: async () => ({ receipt: await accepted.settle() }),
         release: () => accepted.release(),
         keep: async () => JSON.stringify({ kind: 'x402', ...accepted.held() } satisfies KeptPayment),
+      };
+    },
+    async reserveBatch(capability, credentials, items): Promise<BatchPayment> {
+      if (!isPriced(capability)) return freeBatch;
+      const hold = createBatchHold();
+      if (credentials.token) {
+        return {
+          itemPayment: { token: credentials.token, batch: hold },
+          finish: async () => (await hold.commitAll(), {}),
+          release: () => hold.releaseAll(),
+        };
+      }
+      const purchase = purchaseOfBatch(capability, items, answers().baseUrl);
+      if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
+        throw paymentRequiredError(purchase, answers(), presentedVersion(credentials.x402));
+      }
+      const accepted = await acceptX402(purchase, credentials.x402);
+      return {
+        itemPayment: { batch: hold },
+        async finish({ succeeded, failed }) {
+          // Failures are never charged: nothing delivered, nothing settled; failed items come back as a token.
+          if (succeeded === 0) return (await accepted.release(), {});
+          const credit = failed > 0 ? newToken(capability.serviceId, failed, now() + BOUGHT_TOKEN_LIFETIME_MS, 'x402') : undefined;
+          const receipt = await accepted.settle(credit?.token);
+          if (credit) logger.info({ serviceId: capability.serviceId, calls: failed, payer: accepted.payer }, 'batch credit token issued for failed items');
+          return { receipt, ...(credit ? { credit: { paymentToken: credit.paymentToken, calls: failed } } : {}) };
+        },
+        release: () => accepted.release(),
       };
     },
     resume(capability, kept) {

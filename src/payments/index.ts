@@ -1,6 +1,6 @@
 /** What other modules may use of payments: the gate the pipeline holds, the service adapters and the CLI use. */
-export type { PaymentCredentials } from './owner.js';
-export { nothingHeld, type PaymentGate, type Reservation } from './gate.js';
+export type { PaymentCredentials, PaymentGate, Reservation, BatchCredit, BatchPayment, BatchHold } from './types.js';
+export { nothingHeld } from './gate.js';
 export { createPayments, type Payments, type PaymentsOptions } from './service.js';
 export type { Facilitator } from './facilitator.js';
 export type { CallRecordStore, JobRecord } from './store.js';

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { decodePayment, isRefusal } from './payload.js';
 import { hashToken } from './tokens.js';
+import type { PaymentCredentials } from './types.js';
 
-/** What a caller presented to pay for one call. */
-export interface PaymentCredentials {
-  token?: string;
-  /** An x402 PaymentPayload (v2) or v1 payload: the header's base64 JSON, or the object from MCP `_meta`. */
-  x402?: unknown;
-}
 
 /**
  * Who a credential proves the caller is, as stored beside what it paid for: `token:<sha256 of the token>`, or

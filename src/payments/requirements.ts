@@ -2,6 +2,7 @@ import { PAYMENT_IDENTIFIER, declarePaymentIdentifierExtension } from '@x402/ext
 import type { PaymentRequired, PaymentRequirements, ResourceInfo } from '@x402/core/types';
 import type { PaymentRequiredV1, PaymentRequirementsV1 } from '@x402/core/types';
 import type { Capability, Price } from '../catalog/capability.js';
+import { httpDiscoveryOf, type PurchaseKind } from '../catalog/bazaar.js';
 import { multiplyDecimal, toAtomicAmount } from './amounts.js';
 import { v1NetworkName } from './networks.js';
 
@@ -22,6 +23,7 @@ export interface X402Offer {
 /** What one payment buys: one call, or a payment token worth `calls` calls. */
 export interface Purchase {
   capability: Capability & { price: Price };
+  kind: PurchaseKind;
   calls: number;
   /** USD, decimal string. */
   usd: string;
@@ -31,9 +33,21 @@ export interface Purchase {
 export function purchaseOfCall(capability: Capability & { price: Price }, baseUrl: string): Purchase {
   return {
     capability,
+    kind: 'call',
     calls: 1,
     usd: capability.price.amount,
     resource: { url: `${baseUrl}/api/tools/${capability.serviceId}`, description: `${capability.title}: ${capability.summary}`, mimeType: 'application/json' },
+  };
+}
+
+/** A batch: `items` calls in one payment, at the price of each. */
+export function purchaseOfBatch(capability: Capability & { price: Price }, items: number, baseUrl: string): Purchase {
+  return {
+    capability,
+    kind: 'batch',
+    calls: items,
+    usd: multiplyDecimal(capability.price.amount, items),
+    resource: { url: `${baseUrl}/api/batch/${capability.serviceId}`, description: `${items} call(s) of ${capability.title} in one batch`, mimeType: 'application/json' },
   };
 }
 
@@ -41,6 +55,7 @@ export function purchaseOfToken(capability: Capability & { price: Price }, baseU
   const calls = capability.price.maxCallsPerPayment;
   return {
     capability,
+    kind: 'token',
     calls,
     usd: multiplyDecimal(capability.price.amount, calls),
     resource: {
@@ -99,6 +114,8 @@ export function paymentExtensions(purchase: Purchase, baseUrl: string): Record<s
     },
     // Clients may name a payment (x402's idempotency key): a retry with the same id is answered once and paid once.
     [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(false),
+    // x402 Bazaar: how to call what is sold, so marketplaces that read 402 answers can list it.
+    ...httpDiscoveryOf(capability, purchase.kind, new URL(purchase.resource.url).pathname),
     retry: [
       {
         with: 'payment-token',

@@ -7,13 +7,14 @@ import type { Logger } from '../logger.js';
 import { createX402Acceptor, createX402Settler } from './accept-x402.js';
 import { paymentRequiredError, type AnswerContext } from './answers.js';
 import { createFacilitator, type Facilitator } from './facilitator.js';
-import { createFreeGate, createPaymentGate, type PaymentGate } from './gate.js';
+import { createFreeGate, createPaymentGate } from './gate.js';
+import type { PaymentGate } from './types.js';
 import { openLedger } from './ledger.js';
 import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
 import { remainingCalls, type CallRecordStore, type LedgerStore } from './store.js';
-import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
 
 /** A token as its buyer sees it, once. */
 export interface IssuedToken {
@@ -67,8 +68,6 @@ export interface PaymentsOptions {
   now?: () => number;
 }
 
-/** A bought token lasts this long; operator tokens last until their --expires, or forever. */
-const BOUGHT_TOKEN_LIFETIME_MS = 30 * 86_400_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -111,8 +110,8 @@ export function createPayments(options: PaymentsOptions): Payments {
   }
 
   function issue(capability: Capability, calls: number, expiresAt: number | null, source: 'operator' | 'x402') {
-    const paymentToken = generateToken();
-    const token = { tokenHash: hashToken(paymentToken), serviceId: capability.serviceId, calls, expiresAt, source };
+    // Operator tokens last until their --expires, or forever.
+    const { paymentToken, token } = newToken(capability.serviceId, calls, expiresAt, source);
     const issued: IssuedToken = { paymentToken, serviceId: capability.serviceId, callsRemaining: calls, expiresAt: iso(expiresAt) };
     return { token, issued };
   }

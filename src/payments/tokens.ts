@@ -14,6 +14,15 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token.trim()).digest('hex');
 }
 
+/** A token bought with x402 (or given back as a batch's credit) lasts this long. */
+export const BOUGHT_TOKEN_LIFETIME_MS = 30 * 86_400_000;
+
+/** A new token: the secret for its holder, the ledger row (hash only) to create. */
+export function newToken(serviceId: string, calls: number, expiresAt: number | null, source: 'operator' | 'x402') {
+  const paymentToken = generateToken();
+  return { paymentToken, token: { tokenHash: hashToken(paymentToken), serviceId, calls, expiresAt, source } };
+}
+
 export const looksLikeToken = (text: string) => TOKEN_PATTERN.test(text.trim());
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i;

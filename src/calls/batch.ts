@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, toAppError } from '../errors.js';
+import type { Catalog } from '../catalog/lookup.js';
+import type { Capability } from '../catalog/capability.js';
+import type { ToolOutput } from '../catalog/schemas.js';
+import type { Transport } from '../images/deliver.js';
+import type { Logger } from '../logger.js';
+import { paymentIdentifierOf, type BatchPayment, type CallRecordStore, type PaymentCredentials, type PaymentGate } from '../payments/index.js';
+import type { Progress, ResultImage } from '../providers/provider.js';
+import { notCharged, type CallPipeline } from '../call.js';
+import { claimIdentity, identityOf, type IdempotentIdentity } from './idempotency.js';
+
+export const MAX_BATCH_ITEMS = 20;
+/** Items run this many at a time: enough to overlap provider round trips, few enough to be fair to other callers. */
+export const BATCH_CONCURRENCY = 4;
+export const BATCH_ACTION = 'Batch';
+
+export interface BatchRequest {
+  /** The capability every item calls: serviceId, legacy id, tool name or Action. */
+  tool: string;
+  /** Each item: that capability's arguments, as for one call. */
+  items: unknown;
+  transport: Transport;
+  payment?: PaymentCredentials;
+  /** One notification per item done. */
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+  /** One key for the whole batch: it runs and pays once. */
+  idempotencyKey?: string;
+}
+
+export type ItemResult = { index: number; ok: true; requestId: string; data: Record<string, unknown> } | { index: number; ok: false; error: ReturnType<AppError['toBody']>['error'] };
+
+export interface BatchOutcome {
+  capability: Capability;
+  output: ToolOutput;
+  /** The items' images the adapter should embed (MCP image content). */
+  inline: ResultImage[];
+  receipt?: unknown;
+  replayed?: boolean;
+}
+
+export interface BatchDependencies {
+  catalog: Catalog;
+  payments: PaymentGate;
+  records: () => Promise<CallRecordStore>;
+  leaseMs: number;
+  logger: Logger;
+  pipeline: CallPipeline;
+}
+
+export type BatchRunner = (request: BatchRequest) => Promise<BatchOutcome>;
+
+function itemsOf(items: unknown): Record<string, unknown>[] {
+  const valid = Array.isArray(items) && items.length >= 1 && items.length <= MAX_BATCH_ITEMS && items.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item));
+  if (!valid) {
+    throw new AppError('INVALID_ARGUMENT', `items must be an array of 1 to ${MAX_BATCH_ITEMS} argument objects, one per call`, { details: { fields: ['items'] } });
+  }
+  return items as Record<string, unknown>[];
+}
+
+async function eachAtMost<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await work(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return results;
+}
+
+const isPaymentError = (result: ItemResult) => !result.ok && (result.error.code === 'PAYMENT_REQUIRED' || result.error.code === 'PAYMENT_INVALID');
+
+/**
+ * Many calls of one capability, each through THE call pipeline (validation, image checks, provider, delivery), paid
+ * as a whole: unpaid is one 402 for items x the price; a token pays one use per item that succeeds; an x402
+ * payment for the whole batch is settled once, and what failed comes back as a credit token. Nothing is committed
+ * before the batch answer is ready.
+ */
+export function createBatchRunner(dependencies: BatchDependencies): BatchRunner {
+  const { catalog, payments, records, leaseMs, logger, pipeline } = dependencies;
+
+  async function run(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], payment: BatchPayment): Promise<BatchOutcome> {
+    const inline: ResultImage[] = [];
+    let done = 0;
+    const results = await eachAtMost(items.length, BATCH_CONCURRENCY, async (index): Promise<ItemResult> => {
+      let result: ItemResult;
+      try {
+        const outcome = await pipeline({ tool: capability.serviceId, arguments: items[index], transport: request.transport, payment: payment.itemPayment, ...(request.signal ? { signal: request.signal } : {}) });
+        inline.push(...outcome.inline);
+        result = { index, ok: true, requestId: outcome.output.requestId, data: outcome.output.data };
+      } catch (error) {
+        result = { index, ok: false, error: toAppError(error).toBody().error };
+      }
+      done += 1;
+      request.onProgress?.({ progress: done, total: items.length, message: `item ${index} ${result.ok ? 'done' : `failed: ${result.error.code}`}` });
+      return result;
+    });
+    request.signal?.throwIfAborted();
+    const succeeded = results.filter((result) => result.ok).length;
+    // A token that pays for nothing (unknown, exhausted, another service's) is the batch's answer, not 20 item errors.
+    if (succeeded === 0 && results.every(isPaymentError)) {
+      const first = results[0] as Extract<ItemResult, { ok: false }>;
+      throw new AppError(first.error.code, first.error.message, { retryable: first.error.retryable, details: first.error.details });
+    }
+    const { receipt, credit } = await payment.finish({ succeeded, failed: items.length - succeeded });
+    const output: ToolOutput = {
+      code: '200',
+      content: `${capability.title}: ${succeeded} of ${items.length} item(s) succeeded${credit ? `; the ${credit.calls} failed item(s) came back as a payment token` : ''}`,
+      data: { Action: BATCH_ACTION, ServiceId: capability.serviceId, Results: results, ...(credit ? { Credit: credit } : {}) },
+      message: 'success',
+      requestId: randomUUID().toUpperCase(),
+    };
+    logger.info({ tool: capability.tool, items: items.length, succeeded }, 'batch done');
+    return { capability, output, inline, receipt };
+  }
+
+  async function runOnce(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], identity?: IdempotentIdentity): Promise<BatchOutcome> {
+    let payment: BatchPayment | undefined;
+    try {
+      payment = await payments.reserveBatch(capability, request.payment ?? {}, items.length);
+      const outcome = await run(request, capability, items, payment);
+      if (identity) await (await records()).finishIdempotencyKey(identity.scope, identity.key, JSON.stringify({ output: outcome.output, receipt: outcome.receipt, images: [], inline: [] }));
+      return outcome;
+    } catch (error) {
+      await payment?.release().catch((releaseError: unknown) => logger.error({ err: releaseError }, 'batch payment could not be released'));
+      if (identity) await (await records()).dropIdempotencyKey(identity.scope, identity.key);
+      const appError = toAppError(error);
+      throw request.signal?.aborted ? new AppError('INTERNAL', 'The batch was stopped: the caller cancelled it or went away; nothing was charged', { retryable: true, details: { cancelled: true } }) : appError;
+    }
+  }
+
+  async function runBatch(request: BatchRequest): Promise<BatchOutcome> {
+    const capability = catalog.find(request.tool);
+    if (!capability) throw new AppError('NOT_FOUND', `No capability named "${request.tool}"; see /api/catalog/search or tools/list`, { details: { tool: request.tool } });
+    if (capability.jobResult) throw new AppError('INVALID_ARGUMENT', `${capability.tool} is not run in batches: fetch each job's result on its own`, { details: { fields: ['tool'] } });
+    const items = itemsOf(request.items);
+    const key = request.idempotencyKey ?? (request.payment?.x402 === undefined ? undefined : paymentIdentifierOf(request.payment.x402));
+    if (!key) return runOnce(request, capability, items);
+    const identity = identityOf(key, payments.payerOf(request.payment ?? {}), capability, `batch:${request.transport}`, { items });
+    const recorded = await claimIdentity(await records(), identity, leaseMs);
+    if (recorded) return { capability, output: recorded.output, inline: [], receipt: recorded.receipt, replayed: true };
+    return runOnce(request, capability, items, identity);
+  }
+
+  return (request) => runBatch(request).catch((error: unknown) => {
+    throw notCharged(toAppError(error));
+  });
+}

@@ -1,0 +1,50 @@
+import type { Express, Request } from 'express';
+import type { AppContext } from '../app.js';
+import { MAX_BATCH_ITEMS } from '../calls/batch.js';
+import { batchRequestBytesFor } from '../catalog/request-size.js';
+import { toAppError } from '../errors.js';
+import { closeAfterAnswer, readJsonBody } from './body.js';
+import { sendError, setPaymentReceipt } from './errors.js';
+import { paidBodyReading, paymentFrom } from './paid-body.js';
+
+/** How many items an unpaid large body says it holds (`?items=N`), for a 402 with the right amount before reading it. */
+function announcedItems(request: Request): number {
+  const items = Number(request.query.items);
+  return Number.isInteger(items) && items >= 1 && items <= MAX_BATCH_ITEMS ? items : 1;
+}
+
+/** POST /api/batch/:id — `{items: [arguments, ...]}`: up to 20 calls of one capability, paid together. */
+export function mountBatch(app: Express, context: AppContext): void {
+  app.post('/api/batch/:id', async (request, response) => {
+    const controller = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) controller.abort(new Error('client went away'));
+    });
+    try {
+      const capability = context.catalog.find(request.params.id);
+      if (capability) {
+        const askForPayment = async () => {
+          const payment = await context.payments.gate.reserveBatch(capability, {}, announcedItems(request));
+          await payment.release();
+        };
+        const reading = paidBodyReading(request, batchRequestBytesFor(capability, MAX_BATCH_ITEMS), `a batch of ${capability.serviceId} (its images as base64)`, askForPayment);
+        request.body = await readJsonBody(request, reading);
+      }
+      const body = request.body as { items?: unknown } | undefined;
+      const outcome = await context.batch({
+        tool: request.params.id,
+        items: body?.items,
+        transport: 'rest',
+        payment: paymentFrom(request),
+        signal: controller.signal,
+        idempotencyKey: request.get('idempotency-key'),
+      });
+      setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
+      if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
+      response.status(200).json(outcome.output);
+    } catch (error) {
+      closeAfterAnswer(request, response);
+      sendError(response, toAppError(error));
+    }
+  });
+}

@@ -1,0 +1,67 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { BATCH_ACTION, MAX_BATCH_ITEMS, type BatchRunner } from '../calls/batch.js';
+import type { Catalog } from '../catalog/lookup.js';
+import { toolOutputSchema } from '../catalog/schemas.js';
+import { toAppError } from '../errors.js';
+import { errorResult } from './tool-result.js';
+import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
+
+export const BATCH_TOOL = 'batch_segmentation';
+
+export function batchInputShape(catalog: Catalog) {
+  const tools = catalog.capabilities.filter((capability) => !capability.jobResult).map((capability) => capability.tool);
+  return {
+    tool: z.string().min(1).describe(`The tool every item calls, e.g. ${tools.slice(0, 3).join(', ')} (any tool but async_job_result)`),
+    items: z
+      .array(z.record(z.string(), z.unknown()))
+      .min(1)
+      .max(MAX_BATCH_ITEMS)
+      .describe(`1 to ${MAX_BATCH_ITEMS} argument objects, one per call, each exactly as that tool takes it (without paymentToken)`),
+    paymentToken: z.string().optional().describe('Payment token for that tool: one use per item that succeeds; omit to receive payment instructions for the whole batch'),
+  };
+}
+
+export const batchDescription =
+  `Runs one segmentation tool on up to ${MAX_BATCH_ITEMS} inputs in one call, a few at a time, with a progress notification per item. ` +
+  'Answers data.Results: [{index, ok, data | error}]. Price: the items times the tool price; a payment token pays one use per item that succeeds; ' +
+  'an x402 payment (_meta["x402/payment"]) pays the whole batch and the value of failed items comes back as a payment token in data.Credit. Failures are never charged.';
+
+/** The batch tool: many calls of one catalog tool through the same pipeline, paid as a whole. */
+export function registerBatchTool(server: McpServer, catalog: Catalog, batch: BatchRunner, headerToken?: string): void {
+  server.registerTool(
+    BATCH_TOOL,
+    {
+      title: 'Batch segmentation',
+      description: batchDescription,
+      inputSchema: batchInputShape(catalog),
+      outputSchema: toolOutputSchema,
+      annotations: { title: 'Batch segmentation', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    async (args, extra): Promise<CallToolResult> => {
+      const progressToken = extra._meta?.progressToken;
+      const idempotencyKey = extra._meta?.['idempotency-key'];
+      try {
+        const outcome = await batch({
+          tool: args.tool,
+          items: args.items,
+          transport: 'mcp',
+          payment: { token: args.paymentToken || headerToken, x402: extra._meta?.['x402/payment'] },
+          signal: extra.signal,
+          ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
+          ...(progressToken === undefined
+            ? {}
+            : { onProgress: (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }),
+        });
+        const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
+        for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+        return { content, structuredContent: outcome.output, ...(outcome.receipt ? { _meta: { 'x402/payment-response': outcome.receipt } } : {}) };
+      } catch (error) {
+        const capability = catalog.find(args.tool);
+        const discovery = capability ? () => mcpDiscoveryOf({ name: BATCH_TOOL, description: batchDescription, inputShape: batchInputShape(catalog), example: batchExample(capability), output: batchExampleOutput(capability) }) : undefined;
+        return errorResult(toAppError(error), { action: BATCH_ACTION }, discovery);
+      }
+    },
+  );
+}
