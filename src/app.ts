@@ -29,13 +29,16 @@ export interface AppContext {
 export interface AppOverrides {
   /** Benchmarks: a provider that answers at once, with the rest of the product's wiring unchanged. */
   providers?: ProviderRegistry;
+  /** Where stored results are said to be: over stdio this process's MCP resources, not a server that is not running. */
+  resultBaseUrl?: string;
 }
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel), overrides: AppOverrides = {}): AppContext {
   const catalog = createCatalog(capabilities);
   const providers = overrides.providers ?? createProviderRegistry(config, logger);
   const shutdown = new AbortController();
-  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const resultBase = overrides.resultBaseUrl;
+  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
   const metrics = createMetrics();
   const pipeline = createCallPipeline({
@@ -47,6 +50,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     shutdown: shutdown.signal,
     results,
     images: config.images,
+    inlineMaxBytes: config.results.inlineMaxBytes,
     logger,
     metrics,
   });

@@ -6,6 +6,7 @@ import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
+import { RESULT_RESOURCE_BASE } from './images/result-store.js';
 import { TOKENS_USAGE, runTokensCommand } from './tokens-command.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'stdio': {
-      const context = createAppContext(config);
+      const context = createAppContext(config, undefined, { resultBaseUrl: RESULT_RESOURCE_BASE });
       logStartup(context);
       const { serveStdio } = await import('./mcp/stdio.js');
       await serveStdio(context);

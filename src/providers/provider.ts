@@ -1,4 +1,4 @@
-import type { Capability } from '../catalog/capability.js';
+import type { Capability, ImageLimits } from '../catalog/capability.js';
 import type { LoadedImage } from '../images/load.js';
 import type { ResultStore } from '../images/result-store.js';
 
@@ -42,4 +42,6 @@ export interface Provider {
   /** True when this provider can honestly serve the capability. */
   supports(capability: Capability): boolean;
   run(call: ProviderCall): Promise<ProviderResult>;
+  /** The limits this provider itself has for an image parameter, when they are not the Action's documented ones. */
+  imageLimits?(capability: Capability, field: string): ImageLimits | undefined;
 }

@@ -12,6 +12,7 @@ import type { ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
 import { responseData } from './response.js';
 import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
+import { localImageLimits } from './limits.js';
 
 /**
  * The embedded provider: segmentation in-process when no Alibaba account is configured.
@@ -105,6 +106,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
     supports(capability) {
       return capability.localModel !== undefined && cachedStatus(capability.localModel).available;
     },
+    imageLimits: localImageLimits,
     async run(call): Promise<ProviderResult> {
       const { capability } = call;
       const model = capability.localModel;
