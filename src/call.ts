@@ -7,6 +7,7 @@ import { findResultImages } from './images/result-fields.js';
 import { paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate } from './payments/index.js';
 import type { Progress, Provider, ProviderResult, ResultImage } from './providers/provider.js';
 import { fitToLimits, sourceLimits, type FittedImage } from './images/fit.js';
+import { primaryImageField } from './catalog/image-fields.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
 import type { ResultStore } from './images/result-store.js';
@@ -92,7 +93,7 @@ function validateArguments(capability: Capability, args: unknown): Record<string
 
 /**
  * Loads every image input under the limits we can bring down to, then fits each one to what the provider takes
- * (the Action's limits for Alibaba, the model's for the embedded provider). The first fitted one is remembered, so
+ * (the Action's limits for Alibaba, the model's for the embedded provider). The primary one, when fitted, is remembered so
  * its result is scaled back to the caller's size.
  */
 async function loadImages(capability: Capability, params: Record<string, unknown>, provider: Provider, options: ImageLoadOptions & { sourceMaxBytes?: number }) {
@@ -108,9 +109,8 @@ async function loadImages(capability: Capability, params: Record<string, unknown
       loaded[field] = fitted ? { ...fitted.sent, ...pick(image) } : image;
     }),
   );
-  const order = entries.map(([field]) => field);
-  fittings.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
-  return { loaded, fitted: fittings[0] };
+  const primary = primaryImageField(capability);
+  return { loaded, fitted: fittings.find((fitted) => fitted.field === primary) };
 }
 
 /** Where an image came from stays known when its bytes are replaced by a fitted copy. */

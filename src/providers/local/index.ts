@@ -13,6 +13,7 @@ import { createTaskQueue } from './queue.js';
 import { responseData } from './response.js';
 import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
 import { localImageLimits } from './limits.js';
+import { MASK_FIELD, primaryImageField as primaryImageFieldOf } from '../../catalog/image-fields.js';
 
 /**
  * The embedded provider: segmentation in-process when no Alibaba account is configured.
@@ -40,13 +41,9 @@ export function describeLocalModels(): Array<{ model: LocalModel; available: boo
   return MODELS.map((model) => ({ model, ...statusOf(model) }));
 }
 
-const PRIMARY_IMAGE_FIELDS = ['ImageURL', 'ImageUrl', 'URL', 'Url'];
-const MASK_FIELD = 'MaskImageURL';
-
-/** The image parameter a cutout is made from: the documented primary name, else the first that is not a mask. */
+/** The image parameter a cutout is made from. */
 function primaryImageField(capability: Capability): string {
-  const fields = Object.keys(capability.images);
-  const field = PRIMARY_IMAGE_FIELDS.find((name) => fields.includes(name)) ?? fields.find((name) => name !== MASK_FIELD);
+  const field = primaryImageFieldOf(capability);
   if (!field) throw new AppError('INTERNAL', `${capability.action} declares no image parameter`);
   return field;
 }
