@@ -113,9 +113,9 @@ async function loadImages(capability: Capability, params: Record<string, unknown
   return { loaded, fitted: fittings.find((fitted) => fitted.field === primary) };
 }
 
-/** Where an image came from stays known when its bytes are replaced by a fitted copy. */
+/** A fitted copy keeps the file it came from (results go beside it) but not its URL: the provider must get the copy. */
 function pick(image: LoadedImage): Partial<LoadedImage> {
-  return { ...(image.sourceUrl ? { sourceUrl: image.sourceUrl } : {}), ...(image.sourcePath ? { sourcePath: image.sourcePath } : {}) };
+  return image.sourcePath ? { sourcePath: image.sourcePath } : {};
 }
 
 function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[]): ToolOutput {

@@ -197,3 +197,12 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
   };
 }
+
+/**
+ * onnxruntime writes a telemetry device id under ~/.cache/Microsoft unless told not to; a server must create nothing
+ * outside its data directory and the user's chosen folders. Set before the runtime loads (it reads the process
+ * environment, so this is the one place that writes it).
+ */
+export function disableRuntimeTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
