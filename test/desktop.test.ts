@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { decodeAlpha, discOnWhite, texturedDisc } from './support/images.js';
+import { decodeAlpha, discOnWhite, iou, texturedDisc } from './support/images.js';
 
 // Claude Desktop starts servers in `/` with only what its config sets: here PAYMENTS=off and a HOME of our own.
 const CLI = path.resolve('dist/cli.js');
@@ -121,16 +121,3 @@ describe('Claude Desktop: the stdio server started in / with only PAYMENTS=off',
     expect(existsSync(path.join(dataHome, 'imageseg-mcp'))).toBe(true);
   });
 });
-
-/** Intersection over union of a result's alpha (> 50%) and the scene's known subject. */
-export function iou(alpha: Uint8Array, truth: Uint8Array): number {
-  let both = 0;
-  let either = 0;
-  for (let index = 0; index < truth.length; index += 1) {
-    const predicted = alpha[index]! > 127;
-    const actual = truth[index]! > 0;
-    if (predicted && actual) both += 1;
-    if (predicted || actual) either += 1;
-  }
-  return either === 0 ? 0 : both / either;
-}

@@ -42,7 +42,8 @@ export async function fitToLimits(field: string, image: LoadedImage, limits: Ima
   const metadata = await sharp(image.bytes).metadata();
   const hasAlpha = Boolean(metadata.hasAlpha);
   const longSide = Math.max(image.width, image.height);
-  let scale = limits.maxSide && longSide > limits.maxSide ? limits.maxSide / longSide : 1;
+  // The reference's sides are exclusive ("smaller than 1280x1280"): one pixel under, as Alibaba checks it.
+  let scale = limits.maxSide && longSide > limits.maxSide - 1 ? (limits.maxSide - 1) / longSide : 1;
   for (let round = 0; round < 8; round += 1) {
     const width = Math.max(1, Math.floor(image.width * scale));
     const height = Math.max(1, Math.floor(image.height * scale));

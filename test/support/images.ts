@@ -52,3 +52,16 @@ export async function texturedDisc(width: number, height: number): Promise<{ png
   const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
   return { png, truth };
 }
+
+/** Intersection over union of a result's alpha or mask (> 50%) and a scene's known subject. */
+export function iou(alpha: Uint8Array, truth: Uint8Array): number {
+  let both = 0;
+  let either = 0;
+  for (let index = 0; index < truth.length; index += 1) {
+    const predicted = alpha[index]! > 127;
+    const actual = truth[index]! > 0;
+    if (predicted && actual) both += 1;
+    if (predicted || actual) either += 1;
+  }
+  return either === 0 ? 0 : both / either;
+}
