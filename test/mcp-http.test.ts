@@ -49,7 +49,10 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
       expect(tool.outputSchema?.required).toEqual(expect.arrayContaining(['requestId', 'data']));
     }
     const product = tools.find((tool) => tool.name === 'product_background_removal')!;
-    expect(Object.keys(product.inputSchema.properties!)).toEqual(expect.arrayContaining(['ImageURL', 'ReturnForm', 'paymentToken']));
+    expect(Object.keys(product.inputSchema.properties!)).toEqual(expect.arrayContaining(['ImageURL', 'ReturnForm']));
+    // This server runs with PAYMENTS=off: nothing to pay, so no payment field and no price text.
+    expect(product.inputSchema.properties).not.toHaveProperty('paymentToken');
+    expect(product.description).not.toContain('Price');
     expect(product.inputSchema.required).toEqual(['ImageURL']);
     expect(tools.find((tool) => tool.name === 'async_job_result')!.inputSchema.properties).not.toHaveProperty('paymentToken');
     expect(tools.find((tool) => tool.name === 'hd_general_segmentation')!.execution?.taskSupport).toBe('optional');
