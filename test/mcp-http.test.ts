@@ -146,7 +146,7 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
     expect(downloadError).toMatchObject({ code: 'IMAGE_UNREACHABLE', retryable: false, details: { alibabaCode: 'InvalidImage.Download' } });
   });
 
-  it('answers JOB_TIMEOUT with the JobId, and async_job_result continues the job', async () => {
+  it('answers JOB_TIMEOUT with the JobId, and async_job_result says "still processing" until it delivers the job', async () => {
     const impatient = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_JOB_DEADLINE_SECONDS: '0.2' }, { jobPollingMs: 50 });
     const impatientClient = await connect(impatient.url);
     try {
@@ -159,6 +159,9 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
         await new Promise((resolve) => setTimeout(resolve, 100));
         const resumed = (await impatientClient.callTool({ name: 'async_job_result', arguments: { JobId: jobId } })) as CallToolResult;
         status = (resumed.structuredContent as { data: { Status: string } }).data.Status;
+        const content = (resumed.structuredContent as { content: string }).content;
+        if (status === 'QUEUING' || status === 'PROCESSING') expect(content).toContain('still processing');
+        else expect(content).not.toContain('still processing');
         if (status === 'PROCESS_SUCCESS') expect((resumed.structuredContent as { data: { ImageUrl: string } }).data.ImageUrl).toMatch(/^http:/);
       }
       expect(status).toBe('PROCESS_SUCCESS');
