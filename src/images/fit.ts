@@ -38,6 +38,12 @@ function encodingFor(image: LoadedImage, limits: ImageLimits, hasAlpha: boolean,
  */
 export async function fitToLimits(field: string, image: LoadedImage, limits: ImageLimits, action: string): Promise<FittedImage | undefined> {
   if (fits(image, limits)) return undefined;
+  if (image.format === 'bmp') {
+    // sharp cannot read BMP: say what to do instead of failing inside the resize.
+    throw new AppError('IMAGE_TOO_LARGE', `${field}: a ${image.width}x${image.height} BMP (${describeBytes(image.bytes.length)}) is over ${action}'s limits and BMP cannot be scaled down here; send it as PNG or JPEG`, {
+      details: { field, bytes: image.bytes.length, limitBytes: limits.maxBytes, ...(limits.maxSide ? { maxSide: limits.maxSide } : {}) },
+    });
+  }
   const sharp = await loadSharp();
   const metadata = await sharp(image.bytes).metadata();
   const hasAlpha = Boolean(metadata.hasAlpha);
