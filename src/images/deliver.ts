@@ -237,11 +237,17 @@ async function inlineForModel(
     notes.push(`the image shown is a ${preview.to} preview of the ${preview.from} result ${place.ref}`);
   }
   if (place.overStdio && !place.explicit && context.inputFile) {
-    const file = await writeNewFile(context, options, image, place.index, place.requestId);
-    notes.push(`full result saved as ${file}`);
-    return { ...image, url: file };
+    const file = await writeNewFile(context, options, image, place.index, place.requestId).catch((error: unknown) => {
+      notes.push(`could not write the full result next to ${context.inputFile} (${(error as Error).message})`);
+      return undefined;
+    });
+    if (file) {
+      notes.push(`full result saved as ${file}`);
+      return { ...image, url: file };
+    }
   }
-  if (!small && !place.kept && !place.overStdio) {
+  // Over stdio the full result is one of this process's MCP resources; over HTTP a big one gets a stored link.
+  if (!place.kept && (place.overStdio || !small)) {
     return { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
   }
   return image;
