@@ -53,6 +53,14 @@ describe('imageseg-mcp at a terminal', () => {
     expect(again.stderr).toContain('already exists');
   }, 90_000);
 
+  it('i: an image past the embedded model\'s own limits (4096 px) is fitted, and the result has the input\'s size', async () => {
+    writeFileSync(path.join(directory, 'panorama.png'), await discOnWhite(4400, 400));
+    const { code, stderr } = await cli(['i', 'panorama.png', 'panorama-cutout.png', '--tool', 'body_segmentation']);
+    expect(code, stderr).toBe(0);
+    const cutout = await sharp(readFileSync(path.join(directory, 'panorama-cutout.png'))).metadata();
+    expect([cutout.width, cutout.height, cutout.channels]).toEqual([4400, 400, 4]);
+  }, 90_000);
+
   it('i - -: stdin to stdout', async () => {
     const { code, stdout, stderr } = await cli(['i', '-', '-', '--json', '{"ReturnForm":"mask"}'], readFileSync(path.join(directory, 'photo.png')));
     expect(code, stderr).toBe(0);
