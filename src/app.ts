@@ -32,6 +32,8 @@ export interface AppContext {
 export interface AppOverrides {
   /** Benchmarks: a provider that answers at once, with the rest of the product's wiring unchanged. */
   providers?: ProviderRegistry;
+  /** Where stored results are said to be: over stdio this process's MCP resources, not a server that is not running. */
+  resultBaseUrl?: string;
 }
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel), overrides: AppOverrides = {}): AppContext {
@@ -39,7 +41,8 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
   const metrics = createMetrics();
   const providers = overrides.providers ?? createProviderRegistry(config, logger, metrics);
   const shutdown = new AbortController();
-  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const resultBase = overrides.resultBaseUrl;
+  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
   const pipeline = createCallPipeline({
     catalog,
@@ -50,6 +53,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     shutdown: shutdown.signal,
     results,
     images: config.images,
+    inlineMaxBytes: config.results.inlineMaxBytes,
     logger,
     metrics,
   });

@@ -5,7 +5,9 @@ import type { Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
 import { findResultImages } from './images/result-fields.js';
 import { paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate } from './payments/index.js';
-import type { Progress, ProviderResult, ResultImage } from './providers/provider.js';
+import type { Progress, Provider, ProviderResult, ResultImage } from './providers/provider.js';
+import { fitToLimits, sourceLimits, type FittedImage } from './images/fit.js';
+import { primaryImageField } from './catalog/image-fields.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
 import type { ResultStore } from './images/result-store.js';
@@ -53,7 +55,10 @@ export interface CallDependencies {
   /** How long a running call's idempotency claim and job record hold before another process may take over. */
   leaseMs: number;
   results: ResultStore;
-  images: ImageLoadOptions;
+  /** `sourceMaxBytes`: inputs up to this size are taken and re-encoded to the Action's limits (0: the Action's own). */
+  images: ImageLoadOptions & { sourceMaxBytes?: number };
+  /** The largest inline MCP image, as base64 (IMAGESEG_INLINE_MAX_BYTES). */
+  inlineMaxBytes: number;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -86,20 +91,36 @@ function validateArguments(capability: Capability, args: unknown): Record<string
   return parsed.data as Record<string, unknown>;
 }
 
-async function loadImages(capability: Capability, params: Record<string, unknown>, options: ImageLoadOptions) {
+/**
+ * Loads every image input under the limits we can bring down to, then fits each one to what the provider takes
+ * (the Action's limits for Alibaba, the model's for the embedded provider). The primary one, when fitted, is remembered so
+ * its result is scaled back to the caller's size.
+ */
+async function loadImages(capability: Capability, params: Record<string, unknown>, provider: Provider, options: ImageLoadOptions & { sourceMaxBytes?: number }) {
   const loaded: Record<string, LoadedImage> = {};
+  const fittings: FittedImage[] = [];
   const entries = Object.entries(capability.images).filter(([field]) => typeof params[field] === 'string');
   await Promise.all(
-    entries.map(async ([field, limits]) => {
-      loaded[field] = await loadImage(field, params[field] as string, limits!, capability.action, options);
+    entries.map(async ([field, documented]) => {
+      const limits = provider.imageLimits?.(capability, field) ?? documented!;
+      const image = await loadImage(field, params[field] as string, sourceLimits(limits, options.sourceMaxBytes ?? 0), capability.action, options);
+      const fitted = await fitToLimits(field, image, limits, capability.action);
+      if (fitted) fittings.push(fitted);
+      loaded[field] = fitted ? { ...fitted.sent, ...pick(image) } : image;
     }),
   );
-  return loaded;
+  const primary = primaryImageField(capability);
+  return { loaded, fitted: fittings.find((fitted) => fitted.field === primary) };
+}
+
+/** A fitted copy keeps the file it came from (results go beside it) but not its URL: the provider must get the copy. */
+function pick(image: LoadedImage): Partial<LoadedImage> {
+  return image.sourcePath ? { sourcePath: image.sourcePath } : {};
 }
 
 function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[], servedBy: string): ToolOutput {
   const imageCount = findResultImages(data).length;
-  const summary = imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : `${capability.title}: done`;
+  const summary = imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : stillProcessing(capability, data) ?? `${capability.title}: done`;
   return {
     code: '200',
     content: [summary, ...notes].join('; '),
@@ -107,6 +128,15 @@ function toOutput(capability: Capability, result: ProviderResult, data: Record<s
     message: 'success',
     requestId: result.requestId,
   };
+}
+
+/** A job result that is not final yet says so, and what to do, instead of "done". */
+function stillProcessing(capability: Capability, data: Record<string, unknown>): string | undefined {
+  const role = capability.jobResult;
+  if (!role) return undefined;
+  const status = String(data[role.statusField] ?? '');
+  if (role.succeeded.includes(status) || role.failed.includes(status)) return undefined;
+  return `still processing (Status ${status || 'unknown'}): call ${capability.tool} again with the same JobId in a few seconds`;
 }
 
 function cancelledError(signal: AbortSignal, shutdown?: AbortSignal): AppError {
@@ -139,7 +169,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     const settlement = await openSettlement(dependencies, capability, params, request.payment ?? {}, identity);
     try {
       const fetchOptions = { ...dependencies.images, signal };
-      const images = await loadImages(capability, params, fetchOptions);
+      const { loaded: images, fitted } = await loadImages(capability, params, provider, fetchOptions);
       signal.throwIfAborted();
       const result = await provider.run({
         capability,
@@ -157,6 +187,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         fileRoots: dependencies.images.fileRoots,
         inputFile: Object.keys(capability.images).map((field) => images[field]?.sourcePath).find(Boolean),
         serviceId: capability.serviceId,
+        inlineMaxBytes: dependencies.inlineMaxBytes,
+        ...(fitted ? { fitted } : {}),
       });
       // The caller must still be there to be handed the result: past this point the call is paid for.
       signal.throwIfAborted();

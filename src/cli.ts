@@ -6,14 +6,23 @@ import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
+import { RESULT_RESOURCE_BASE } from './images/result-store.js';
 import { TOKENS_USAGE, runTokensCommand } from './tokens-command.js';
+import { exitQuietlyOnClosedPipes, writeStdout } from './terminal/output.js';
+import { runImageCommand, withFileRoots } from './terminal/one-image.js';
+import { runFolderCommand } from './terminal/folder.js';
+import { listTools } from './terminal/list.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
 
 Usage:
   imageseg-mcp [stdio]                       MCP over stdio (logs on stderr)
   imageseg-mcp http [--host H] [--port P]    MCP at /mcp and REST at /api (default 127.0.0.1:8402)
-  imageseg-mcp list                          the tools, with price and availability
+  imageseg-mcp i <input|-> <output|-> [--tool T] [--json '{options}']
+                                             one image (default tool product_background_removal); - is stdin/stdout
+  imageseg-mcp p <folder> <out-folder> [--tool T] [--json '{options}']
+                                             every image in a folder, progress on stderr
+  imageseg-mcp list                          the tools that run here (IMAGESEG_LIST_ALL_TOOLS=1: all)
   imageseg-mcp call <tool> --json '{...}' [--payment-token T]
                                              run one tool and print its answer
 ${TOKENS_USAGE}
@@ -51,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
       service: { type: 'string' },
       calls: { type: 'string' },
       expires: { type: 'string' },
+      tool: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -65,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'stdio': {
-      const context = createAppContext(config);
+      const context = createAppContext(config, undefined, { resultBaseUrl: RESULT_RESOURCE_BASE });
       logStartup(context);
       const { serveStdio } = await import('./mcp/stdio.js');
       await serveStdio(context);
@@ -93,12 +103,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'list': {
       const context = createAppContext({ ...config, logLevel: 'silent' }, undefined);
-      for (const capability of context.catalog.capabilities) {
-        const price = capability.price ? `USD ${capability.price.amount}` : 'free';
-        const where = context.providers.available(capability) ? context.providers.servedBy(capability).join(' > ') : 'needs Alibaba credentials';
-        process.stdout.write(`${capability.tool.padEnd(30)} ${capability.title.padEnd(34)} ${price.padEnd(10)} ${where}\n`);
-      }
+      await writeStdout(listTools(context));
       return 0;
+    }
+    case 'i':
+    case 'p': {
+      const createContext = (folders: string[]) => createAppContext({ ...withFileRoots(config, folders), logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+      const options = { tool: values.tool, json: values.json, paymentToken: values['payment-token'] };
+      return command === 'i' ? runImageCommand(createContext, rest, options) : runFolderCommand(createContext, rest, options);
     }
     case 'call': {
       const [tool] = rest;
@@ -131,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyOnClosedPipes();
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -33,16 +34,18 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
   ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
   ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
-  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the working directory)'],
+  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the home directory and the working directory unless it is /)'],
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
   ['IMAGESEG_SHUTDOWN_SECONDS', 'on SIGTERM, how long calls in flight may finish before they are stopped uncharged (default 30)'],
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
+  ['IMAGESEG_INLINE_MAX_BYTES', 'largest inline MCP image, as base64 bytes (default 524288); bigger results come as a smaller preview plus the full file or link'],
+  ['IMAGESEG_LIST_ALL_TOOLS', '1 lists every tool, also those no configured provider can serve'],
   ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
   ['X402_PAY_TO', 'address that receives x402 payments; x402 is off until set'],
   ['X402_NETWORK', 'CAIP-2 network of x402 payments (default eip155:84532, Base Sepolia)'],
   ['X402_ASSET', 'USDC contract address on that network'],
   ['X402_FACILITATOR_URL', 'x402 facilitator that verifies and settles payments'],
-  ['DATABASE_URL', 'ledger: SQLite file path (default ./data/imageseg.db) or postgres://...'],
+  ['DATABASE_URL', 'ledger: SQLite file path (default $XDG_DATA_HOME/imageseg-mcp/imageseg.db, else ~/.local/share/imageseg-mcp/imageseg.db; results beside it) or postgres://...'],
   ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>); its host name is the one the Host check admits'],
   ['IMAGESEG_ALLOWED_ORIGINS', 'browser origins allowed on /mcp besides the server\'s own, comma-separated (https://app.example.com)'],
   ['ADMIN_TOKEN', 'bearer token for operator endpoints'],
@@ -72,6 +75,10 @@ const environmentSchema = z.object({
   IMAGESEG_JOB_DEADLINE_SECONDS: z.coerce.number().positive().default(120),
   IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
   IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
+  IMAGESEG_INLINE_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
+  IMAGESEG_LIST_ALL_TOOLS: flag,
+  HOME: z.string().optional(),
+  XDG_DATA_HOME: z.string().optional(),
   PAYMENTS: z.enum(['required', 'off']).default('required'),
   X402_PAY_TO: z
     .string()
@@ -81,7 +88,7 @@ const environmentSchema = z.object({
   X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, 'a CAIP-2 id such as eip155:84532').default('eip155:84532'),
   X402_ASSET: z.string().default('0x036CbD53842c5426634e7929541eC2318f3dCF7e'),
   X402_FACILITATOR_URL: z.string().url().optional(),
-  DATABASE_URL: z.string().default('./data/imageseg.db'),
+  DATABASE_URL: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   IMAGESEG_ALLOWED_ORIGINS: list('').pipe(z.array(z.string().refine(isOrigin, 'full origins such as https://app.example.com, comma-separated'))),
   ADMIN_TOKEN: z.string().optional(),
@@ -118,15 +125,21 @@ export interface Config {
   alibaba: { accessKeyId?: string; accessKeySecret?: string; endpoint: string; protocol: 'https' | 'http'; openPlatformEndpoint: string };
   /** Host patterns (`*.` wildcards, optional `:port`) whose image URLs go to Alibaba unchanged. */
   passthroughHosts: string[];
-  /** `protectedPaths`: the ledger and stored results, which deliver="file" never writes onto or into. */
-  images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number; protectedPaths: string[] };
+  /**
+   * `protectedPaths`: the ledger and stored results, which deliver="file" never writes onto or into.
+   * `sourceMaxBytes`: the largest image input taken at all; one over the Action's own limit is re-encoded to fit
+   * (stdio and terminal only: over HTTP the body limit is the Action's).
+   */
+  images: { allowPrivateUrls: boolean; fileRoots: string[]; timeoutMs: number; maxRedirects: number; protectedPaths: string[]; sourceMaxBytes: number };
   jobDeadlineMs: number;
   /** SIGTERM: how long calls in flight may finish before they are aborted (and not charged). */
   shutdownMs: number;
   /** Backoff of GetAsyncJobResult polling: first delay, growth and cap. */
   polling: { initialMs: number; factor: number; maxMs: number };
   upstreamRetries: number;
-  results: { directory: string; ttlMs: number };
+  /** `inlineMaxBytes`: the largest inline MCP image as base64; `listAllTools`: also list tools that cannot run here. */
+  results: { directory: string; ttlMs: number; inlineMaxBytes: number };
+  listAllTools: boolean;
   payments: 'required' | 'off';
   x402: { payTo?: string; network: string; asset: string; facilitatorUrl?: string };
   databaseUrl: string;
@@ -170,6 +183,15 @@ function impliedOrder(choice: 'auto' | 'alibaba' | 'local', alibabaKeys: boolean
   return [...peers, last];
 }
 
+/** Largest local or fetched image taken over stdio and at a terminal; it is re-encoded to the Action's limits. */
+const SOURCE_MAX_BYTES = 50 * 1024 * 1024;
+
+/** Desktop clients start servers in `/`: the home directory is where pictures are, and `/` is never a root. */
+function defaultFileRoots(home: string): string[] {
+  const roots = [home, process.cwd()].map((root) => path.resolve(root)).filter((root) => root !== path.parse(root).root);
+  return [...new Set(roots)];
+}
+
 export function loadConfig(
   environment: NodeJS.ProcessEnv = process.env,
   options: { transport?: Transport; host?: string; port?: number } = {},
@@ -184,8 +206,11 @@ export function loadConfig(
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8402;
   const hasCredentials = Boolean(env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET);
-  const dataDirectory = env.DATABASE_URL.startsWith('postgres') ? './data' : path.dirname(env.DATABASE_URL);
-  const fileRoots = transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS ?? process.cwd()).split(',').filter(Boolean) : [];
+  const home = env.HOME || os.homedir();
+  const userData = path.join(env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share'), 'imageseg-mcp');
+  const databaseUrl = env.DATABASE_URL ?? path.join(userData, 'imageseg.db');
+  const dataDirectory = databaseUrl.startsWith('postgres') ? userData : path.dirname(path.resolve(databaseUrl));
+  const fileRoots = transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS?.split(',').map((root) => root.trim()).filter(Boolean) ?? defaultFileRoots(home)) : [];
   const resultsDirectory = path.join(dataDirectory, 'results');
   const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
@@ -214,7 +239,8 @@ export function loadConfig(
       fileRoots,
       timeoutMs: 15_000,
       maxRedirects: 3,
-      protectedPaths: protectedPaths(env.DATABASE_URL, dataDirectory, resultsDirectory, fileRoots),
+      protectedPaths: protectedPaths(databaseUrl, dataDirectory, resultsDirectory, fileRoots),
+      sourceMaxBytes: transport === 'stdio' ? SOURCE_MAX_BYTES : 0,
     },
     jobDeadlineMs: env.IMAGESEG_JOB_DEADLINE_SECONDS * 1000,
     shutdownMs: env.IMAGESEG_SHUTDOWN_SECONDS * 1000,
@@ -222,12 +248,22 @@ export function loadConfig(
     // job (bench row 4); polling cannot do much better, Alibaba has no completion callback.
     polling: { initialMs: 350, factor: 1.35, maxMs: 6000 },
     upstreamRetries: 3,
-    results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000 },
+    results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000, inlineMaxBytes: env.IMAGESEG_INLINE_MAX_BYTES },
+    listAllTools: env.IMAGESEG_LIST_ALL_TOOLS,
     payments: env.PAYMENTS,
     x402: { payTo: env.X402_PAY_TO, network: env.X402_NETWORK, asset: env.X402_ASSET, facilitatorUrl: env.X402_FACILITATOR_URL },
-    databaseUrl: env.DATABASE_URL,
+    databaseUrl,
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${linkHost.includes(':') ? `[${linkHost}]` : linkHost}:${port}`,
     adminToken: env.ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/**
+ * onnxruntime writes a telemetry device id under ~/.cache/Microsoft unless told not to; a server must create nothing
+ * outside its data directory and the user's chosen folders. Set before the runtime loads (it reads the process
+ * environment, so this is the one place that writes it).
+ */
+export function disableRuntimeTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
 }

@@ -106,6 +106,28 @@ describe('result delivery with the local provider', () => {
   });
 });
 
+describe('inline images that fit a model\'s context (MCP over HTTP)', () => {
+  it('inlines a preview no larger than IMAGESEG_INLINE_MAX_BYTES, says so, and links the full result', async () => {
+    const server = await startTestServer({ IMAGESEG_PROVIDER: 'local', PAYMENTS: 'off', IMAGESEG_INLINE_MAX_BYTES: '1024' });
+    const client = new Client({ name: 'preview-test', version: '1.0.0' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+      const { image, mask } = await refineInputs();
+      const result = (await client.callTool({ name: 'mask_refinement', arguments: { ImageURL: dataUrl(image), MaskImageURL: dataUrl(mask) } })) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      const inline = result.content.find((item) => item.type === 'image') as { data: string };
+      expect(inline.data.length).toBeLessThanOrEqual(1024);
+      const output = result.structuredContent as { content: string; data: { Elements: Array<{ ImageURL: string }> } };
+      expect(output.content).toMatch(/preview of the 200x160 result/);
+      const full = await fetch(output.data.Elements[0]!.ImageURL);
+      expect((await sharp(Buffer.from(await full.arrayBuffer())).metadata()).width).toBe(200);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('result delivery with the Alibaba provider', () => {
   let emulator: AlibabaEmulator;
   let server: TestServer;

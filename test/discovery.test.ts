@@ -162,7 +162,7 @@ describe('the npm package', () => {
     const bin = (JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['imageseg-mcp']!;
     symlinkSync(path.join('..', 'imageseg-mcp', bin), path.join(modules, '.bin', 'imageseg-mcp'));
 
-    const listed = execFileSync('npx', ['--no', 'imageseg-mcp', 'list'], { cwd: project, encoding: 'utf8', env: { ...process.env, HOME: folder, XDG_DATA_HOME: path.join(folder, 'data'), LOG_LEVEL: 'silent' } });
+    const listed = execFileSync('npx', ['--no', 'imageseg-mcp', 'list'], { cwd: project, encoding: 'utf8', env: { ...process.env, HOME: folder, XDG_DATA_HOME: path.join(folder, 'data'), LOG_LEVEL: 'silent', IMAGESEG_LIST_ALL_TOOLS: '1' } });
     for (const capability of capabilities) expect(listed).toContain(capability.tool);
   });
 });

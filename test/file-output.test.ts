@@ -12,6 +12,9 @@ import { discOnWhite } from './support/images.js';
  * deliver="file" over the real stdio server: a result creates a new file or nothing. The server runs with the
  * default ledger (./data/imageseg.db under its working directory, which is also its only file root).
  */
+/** The default data directory under HOME (no XDG_DATA_HOME set). */
+const DATA = path.join('.local', 'share', 'imageseg-mcp');
+
 describe('file output that cannot destroy (stdio)', () => {
   let root: string;
   let outside: string;
@@ -25,9 +28,9 @@ describe('file output that cannot destroy (stdio)', () => {
     const image = await discOnWhite(200, 160);
     writeFileSync(photo(), image);
     writeFileSync(mask(), await sharp(image).greyscale().negate().threshold(64).png().toBuffer());
-    // PAYMENTS=off opens no ledger: this stands where it would be, at the default ./data/imageseg.db.
-    mkdirSync(path.join(root, 'data'));
-    writeFileSync(path.join(root, 'data', 'imageseg.db'), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4080, 7)]));
+    // PAYMENTS=off opens no ledger: this stands where it would be, at the default $HOME/.local/share/imageseg-mcp/imageseg.db.
+    mkdirSync(path.join(root, DATA), { recursive: true });
+    writeFileSync(path.join(root, DATA, 'imageseg.db'), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4080, 7)]));
     client = new Client({ name: 'file-output', version: '1.0.0' });
     await client.connect(
       new StdioClientTransport({
@@ -82,23 +85,23 @@ describe('file output that cannot destroy (stdio)', () => {
   });
 
   it('never writes into the data directory: not onto the ledger, not beside it', async () => {
-    const ledger = path.join(root, 'data', 'imageseg.db');
+    const ledger = path.join(root, DATA, 'imageseg.db');
     expect(existsSync(ledger)).toBe(true);
     const before = readFileSync(ledger);
-    for (const outputPath of ['./data/imageseg.db', './data/cutout.png', path.join(root, 'data', 'imageseg.db-journal')]) {
+    for (const outputPath of [`./${DATA}/imageseg.db`, `./${DATA}/cutout.png`, path.join(root, DATA, 'imageseg.db-journal')]) {
       const result = await refine({ outputPath });
       expect(result.isError, outputPath).toBe(true);
       expect(errorOf(result).code).toBe('INVALID_ARGUMENT');
     }
     expect(readFileSync(ledger).equals(before)).toBe(true);
-    expect(readdirSync(path.join(root, 'data')).sort()).not.toContain('cutout.png');
-    expect(existsSync(path.join(root, 'data', 'imageseg.db-journal'))).toBe(false);
+    expect(readdirSync(path.join(root, DATA)).sort()).not.toContain('cutout.png');
+    expect(existsSync(path.join(root, DATA, 'imageseg.db-journal'))).toBe(false);
 
     // A link into the data directory is followed for the check, so it is refused too.
-    symlinkSync(path.join(root, 'data'), path.join(root, 'ledger-folder'));
+    symlinkSync(path.join(root, DATA), path.join(root, 'ledger-folder'));
     const linked = await refine({ outputPath: path.join(root, 'ledger-folder', 'cutout.png') });
     expect(errorOf(linked).message).toContain('data directory');
-    expect(existsSync(path.join(root, 'data', 'cutout.png'))).toBe(false);
+    expect(existsSync(path.join(root, DATA, 'cutout.png'))).toBe(false);
   });
 
   it('picks a free name by default and never replaces an earlier result', async () => {

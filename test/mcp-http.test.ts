@@ -50,7 +50,10 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
       expect(tool.outputSchema?.required).toEqual(expect.arrayContaining(['requestId', 'data']));
     }
     const product = tools.find((tool) => tool.name === 'product_background_removal')!;
-    expect(Object.keys(product.inputSchema.properties!)).toEqual(expect.arrayContaining(['ImageURL', 'ReturnForm', 'paymentToken']));
+    expect(Object.keys(product.inputSchema.properties!)).toEqual(expect.arrayContaining(['ImageURL', 'ReturnForm']));
+    // This server runs with PAYMENTS=off: nothing to pay, so no payment field and no price text.
+    expect(product.inputSchema.properties).not.toHaveProperty('paymentToken');
+    expect(product.description).not.toContain('Price');
     expect(product.inputSchema.required).toEqual(['ImageURL']);
     expect(tools.find((tool) => tool.name === 'async_job_result')!.inputSchema.properties).not.toHaveProperty('paymentToken');
     expect(tools.find((tool) => tool.name === 'hd_general_segmentation')!.execution?.taskSupport).toBe('optional');
@@ -144,7 +147,7 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
     expect(downloadError).toMatchObject({ code: 'IMAGE_UNREACHABLE', retryable: false, details: { alibabaCode: 'InvalidImage.Download' } });
   });
 
-  it('answers JOB_TIMEOUT with the JobId, and async_job_result continues the job', async () => {
+  it('answers JOB_TIMEOUT with the JobId, and async_job_result says "still processing" until it delivers the job', async () => {
     const impatient = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_JOB_DEADLINE_SECONDS: '0.2' }, { jobPollingMs: 50 });
     const impatientClient = await connect(impatient.url);
     try {
@@ -157,6 +160,9 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
         await new Promise((resolve) => setTimeout(resolve, 100));
         const resumed = (await impatientClient.callTool({ name: 'async_job_result', arguments: { JobId: jobId } })) as CallToolResult;
         status = (resumed.structuredContent as { data: { Status: string } }).data.Status;
+        const content = (resumed.structuredContent as { content: string }).content;
+        if (status === 'QUEUING' || status === 'PROCESSING') expect(content).toContain('still processing');
+        else expect(content).not.toContain('still processing');
         if (status === 'PROCESS_SUCCESS') expect((resumed.structuredContent as { data: { ImageUrl: string } }).data.ImageUrl).toMatch(/^http:/);
       }
       expect(status).toBe('PROCESS_SUCCESS');

@@ -73,6 +73,13 @@ function expectPaymentAnswer(result: CallToolResult, reason: string): Structured
 }
 
 describe('payments over MCP (streamable HTTP)', () => {
+  it('offers paid tools a paymentToken argument and says their price', async () => {
+    const { tools } = await client.listTools();
+    const product = tools.find((tool) => tool.name === 'product_background_removal')!;
+    expect(product.inputSchema.properties).toHaveProperty('paymentToken');
+    expect(product.description).toContain('Price: USD 0.20 per call');
+  });
+
   it('answers an unpaid call with an isError result carrying the x402 PaymentRequired and advice in words', async () => {
     const before = providerCalls();
     const result = await call(client, { ImageURL: imageUrl });

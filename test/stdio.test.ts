@@ -42,6 +42,12 @@ describe('MCP over stdio (the built CLI)', () => {
       const result = (await client.callTool({ name: 'product_background_removal', arguments: { ImageURL: imageUrl } })) as CallToolResult;
       expect(result.isError).toBeFalsy();
       expect((result.structuredContent as { data: { Action: string } }).data.Action).toBe('SegmentCommodity');
+      // Over stdio the full result is this process's MCP resource, not a link to a server that may not be running.
+      const link = result.content.find((item) => item.type === 'resource_link') as { uri: string };
+      expect((result.structuredContent as { data: { ImageURL: string } }).data.ImageURL).toBe(link.uri);
+      expect(link.uri).toMatch(/^imageseg:\/\/local\/results\//);
+      const read = await client.readResource({ uri: link.uri });
+      expect((read.contents[0] as { mimeType: string }).mimeType).toBe('image/png');
     } finally {
       await client.close();
     }

@@ -9,7 +9,7 @@ export const asyncJobResult = defineCapability({
   action: 'GetAsyncJobResult',
   title: 'Async job result',
   summary:
-    'Fetches the result of an asynchronous imageseg job (hd_general_segmentation, or body_segmentation called with Async=true) by its JobId. Returns Data.Status (QUEUING, PROCESSING, PROCESS_SUCCESS, PROCESS_FAILED, TIMEOUT_FAILED, LIMIT_RETRY_FAILED), Data.Result (a JSON string with the real result, e.g. {"ImageUrl": ...}), Data.ErrorCode and Data.ErrorMessage; result files expire after 30 minutes. Free.',
+    'Picks up an asynchronous job (hd_general_segmentation, or body_segmentation with Async=true) that outlived the call\'s deadline: pass the JobId from the JOB_TIMEOUT error (details.jobId). Returns Data.Status and, once PROCESS_SUCCESS, the result image; while the job is QUEUING or PROCESSING the answer says "still processing": call again in a few seconds. Results expire after 30 minutes. Free.',
   keywords: [
     'GetAsyncJobResult',
     '查询异步任务结果',
@@ -26,7 +26,7 @@ export const asyncJobResult = defineCapability({
       .string()
       .min(1)
       .describe(
-        'The RequestId returned by the asynchronous call (hd_general_segmentation, or body_segmentation with Async=true); identifies the job whose real result is fetched.',
+        'The job id from a JOB_TIMEOUT answer (details.jobId) of hd_general_segmentation or body_segmentation.',
       ),
   },
   images: {},

@@ -9,7 +9,7 @@ export const bodySegmentation = defineCapability({
   action: 'SegmentBody',
   title: 'Body segmentation',
   summary:
-    'Cuts the people (one or several, any pose, complex backgrounds, hair-level edges) out of a photo and returns Data.ImageURL: a transparent 4-channel PNG of the people, or a single-channel mask, a cropped PNG or a white-background image depending on ReturnForm. Input JPEG/PNG/BMP/WEBP up to 3 MB, smaller than 1280x1280 pixels; set Async=true to get a job id for async_job_result instead.',
+    'Cuts the people (one or several, any pose, complex backgrounds, hair-level edges) out of a photo and returns Data.ImageURL: a transparent 4-channel PNG of the people, or a single-channel mask, a cropped PNG or a white-background image depending on ReturnForm. Input JPEG/PNG/BMP/WEBP up to 3 MB, smaller than 1280x1280 pixels (Async=true runs it as a job for larger work; the call still waits and returns the image).',
   keywords: [
     'SegmentBody',
     '人体分割',
@@ -35,7 +35,7 @@ export const bodySegmentation = defineCapability({
       .boolean()
       .optional()
       .describe(
-        'Whether to get the result asynchronously. Default false: the result is returned by this call. true: this call only submits the job and returns its RequestId; pass that RequestId as JobId to async_job_result (GetAsyncJobResult) to get the result.',
+        'true: run as an Alibaba job; this call waits for it and returns the result all the same (with progress). Default false.',
       ),
     ReturnForm: z
       .enum(['mask', 'crop', 'whiteBK'])

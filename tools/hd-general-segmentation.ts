@@ -9,7 +9,7 @@ export const hdGeneralSegmentation = defineCapability({
   action: 'SegmentHDCommonImage',
   title: 'HD general subject segmentation',
   summary:
-    'Cuts the main subject out of high-resolution images (up to 40 MB and 10000x10000 pixels, unlike general_segmentation) into a transparent PNG. Always asynchronous: the call returns a job id (RequestId); fetch the result with async_job_result, whose Result holds {"ImageUrl": ...}. Input PNG/JPEG/BMP, larger than 32x32 pixels. Note the image parameter is named ImageUrl.',
+    'Cuts the main subject out of high-resolution images (up to 40 MB and 10000x10000 pixels, unlike general_segmentation) and returns Data.ImageUrl: a transparent PNG. An Alibaba job: the call waits for it and returns the image. Input PNG/JPEG/BMP, larger than 32x32 pixels. Note the image parameter is named ImageUrl.',
   keywords: [
     'SegmentHDCommonImage',
     '通用高清分割',

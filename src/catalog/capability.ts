@@ -89,8 +89,7 @@ export function defineCapability<Shape extends z.ZodRawShape>(capability: Capabi
 
 export const DEFAULT_PRICE: Price = { amount: '0.20', currency: 'USD', billing: 'per_call', maxCallsPerPayment: 1 };
 
-const IMAGE_SOURCES =
-  'Image to process: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you).';
+const IMAGE_SOURCES = 'Image: an http(s) URL, a data: URL or base64.';
 
 /** An image parameter: what every image input accepts, then the Action's own requirements in words. */
 export function imageParameter(requirements: string) {

@@ -45,11 +45,23 @@ export function argumentShapeOf(capability: Capability): z.ZodRawShape {
   return Object.keys(capability.images).length > 0 ? { ...capability.input, ...outputShape } : capability.input;
 }
 
-/** What an MCP client sends: the arguments, plus paymentToken for paid tools. */
-export function inputShapeOf(capability: Capability): z.ZodRawShape {
-  const shape = argumentShapeOf(capability);
-  return capability.price ? { ...shape, ...paymentShape } : shape;
+/** What an MCP client sends: the arguments, plus paymentToken for paid tools (none when PAYMENTS=off). */
+export function inputShapeOf(capability: Capability, options: { payments?: boolean; overStdio?: boolean } = {}): z.ZodRawShape {
+  const shape = { ...argumentShapeOf(capability), ...(options.overStdio ? localPathShape(capability) : {}) };
+  return capability.price && options.payments !== false ? { ...shape, ...paymentShape } : shape;
 }
+
+/** Over stdio an image parameter also takes a local path: its description says so (same schema otherwise). */
+function localPathShape(capability: Capability): z.ZodRawShape {
+  const shape: Record<string, z.ZodType> = {};
+  for (const field of Object.keys(capability.images)) {
+    const parameter = capability.input[field] as z.ZodType | undefined;
+    if (parameter) shape[field] = parameter.describe(`${parameter.description ?? ''} ${LOCAL_PATH_NOTE}`.trim());
+  }
+  return shape;
+}
+
+const LOCAL_PATH_NOTE = 'Here (stdio) also a local file path such as /home/me/photo.jpg.';
 
 const inputSchemas = new WeakMap<Capability, z.ZodObject>();
 

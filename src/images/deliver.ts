@@ -9,8 +9,11 @@ import { fetchImageBytes, redactUrl, type ImageLoadOptions } from './load.js';
 import { transformResult } from './transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
 import { wantsTransform, type DeliveryMode, type OutputOptions } from './output-options.js';
+import { fittedNote, type FittedImage } from './fit.js';
+import { restoreToOriginal } from './restore.js';
+import { base64Length, previewWithin } from './preview.js';
 
-/** MCP clients hand inline images to a model; past this they belong behind a link. */
+/** REST data: URLs; past this a result belongs behind a link. (MCP's cap is IMAGESEG_INLINE_MAX_BYTES.) */
 export const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
@@ -26,6 +29,10 @@ export interface DeliveryContext {
   /** The local file the first image input came from, if any (default place for deliver="file"). */
   inputFile?: string;
   serviceId: string;
+  /** The largest inline MCP image, as base64; bigger ones are sent as a preview. */
+  inlineMaxBytes: number;
+  /** The primary input, when it was brought down to the Action's limits: results are scaled back to it. */
+  fitted?: FittedImage;
 }
 
 export interface Delivered {
@@ -55,8 +62,8 @@ export async function checkDeliveryOptions(options: OutputOptions, context: File
   }
 }
 
-function outsideRoots(file: string): AppError {
-  return new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS) or its folder does not exist`, { details: { fields: ['outputPath'] } });
+function outsideRoots(file: string, roots: readonly string[]): AppError {
+  return new AppError('INVALID_ARGUMENT', `outputPath ${file} is outside the allowed roots (IMAGESEG_FILE_ROOTS: ${roots.join(', ')}) or its folder does not exist`, { details: { fields: ['outputPath'] } });
 }
 
 function alreadyExists(file: string): AppError {
@@ -77,7 +84,7 @@ const resolveAll = (places: readonly string[]) => Promise.all(places.map((place)
  */
 async function writablePath(file: string, places: FilePlaces): Promise<string> {
   const directory = await realpath(path.dirname(file)).catch(() => undefined);
-  if (!directory || !insideAny(directory, await resolveAll(places.fileRoots))) throw outsideRoots(file);
+  if (!directory || !insideAny(directory, await resolveAll(places.fileRoots))) throw outsideRoots(file, places.fileRoots);
   const target = path.join(directory, path.basename(file));
   if (insideAny(target, await resolveAll(places.protectedPaths ?? []))) {
     throw new AppError('INVALID_ARGUMENT', `outputPath ${file} is in the server's data directory (ledger, stored results); results are never written there`, { details: { fields: ['outputPath'] } });
@@ -143,10 +150,12 @@ async function writeNewFile(context: DeliveryContext, options: OutputOptions, im
 export async function deliverResults(result: ProviderResult, options: OutputOptions, context: DeliveryContext): Promise<Delivered> {
   const explicit = options.deliver;
   const mode: DeliveryMode = explicit ?? (context.transport === 'mcp' ? 'inline' : 'url');
+  // Over stdio nobody serves /results: the full result is a file beside a local input, or an MCP resource.
+  const overStdio = context.transport === 'mcp' && context.fileRoots.length > 0;
   const transform = wantsTransform(options);
   const refs = findResultImages(result.data);
   const held = new Map((result.images ?? []).map((image) => [image.field, image]));
-  const needBytes = mode !== 'url' || transform;
+  const needBytes = mode !== 'url' || transform || context.fitted !== undefined;
   let data = result.data;
   const images: ResultImage[] = [];
   const inline: ResultImage[] = [];
@@ -154,6 +163,7 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
 
   for (const [index, ref] of refs.entries()) {
     let image = held.get(ref.path);
+    let kept = image !== undefined;
     if (!image && !needBytes) continue;
     if (!image) {
       const bytes = await fetchImageBytes(ref.url, ref.path, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
@@ -162,12 +172,20 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
       const { mimeType } = await verifiedImage(bytes, ref.url);
       image = { field: ref.path, url: ref.url, mimeType, bytes };
     }
+    if (context.fitted) {
+      const restored = await restoreToOriginal(image.bytes, context.fitted);
+      if (restored) {
+        image = { field: ref.path, url: (await context.results.save(restored.bytes, restored.mimeType)).url, ...restored };
+        kept = true;
+      }
+    }
     if (transform) {
       const transformed = await transformResult(image.bytes, options);
       const stored = await context.results.save(transformed.bytes, transformed.mimeType);
       image = { field: ref.path, url: stored.url, mimeType: transformed.mimeType, bytes: transformed.bytes };
+      kept = true;
     }
-    if (mode === 'stored' && !held.has(ref.path) && !transform) {
+    if (mode === 'stored' && !kept) {
       const stored = await context.results.save(image.bytes, image.mimeType);
       image = { ...image, url: stored.url };
     }
@@ -176,16 +194,61 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
       image = { ...image, url: file };
     }
     if (mode === 'inline') {
-      if (image.bytes.length <= MAX_INLINE_BYTES) {
+      if (context.transport === 'cli') {
         inline.push(image);
-        if (context.transport === 'rest') image = { ...image, url: `data:${image.mimeType};base64,${image.bytes.toString('base64')}` };
-      } else if (explicit) {
-        if (!held.has(ref.path) && !transform) image = { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
-        notes.push(`${ref.path} is ${Math.round(image.bytes.length / 1024)} KB, over the ${MAX_INLINE_BYTES / 1024 / 1024} MB inline cap: delivered as a stored link`);
+      } else if (context.transport === 'rest') {
+        if (image.bytes.length <= MAX_INLINE_BYTES) {
+          inline.push(image);
+          image = { ...image, url: `data:${image.mimeType};base64,${image.bytes.toString('base64')}` };
+        } else if (explicit) {
+          if (!kept) image = { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
+          notes.push(`${ref.path} is ${Math.round(image.bytes.length / 1024)} KB, over the ${MAX_INLINE_BYTES / 1024 / 1024} MB inline cap: delivered as a stored link`);
+        }
+      } else {
+        image = await inlineForModel(image, { ref: ref.path, kept, explicit: explicit !== undefined, overStdio, index, requestId: result.requestId }, options, context, inline, notes);
       }
     }
     data = replaceAt(data, ref.path, image.url);
     images.push(image);
   }
+  if (context.fitted && images.length > 0) notes.push(fittedNote(context.fitted));
   return { data, images, inline, notes };
+}
+
+/**
+ * MCP: the image itself when it fits IMAGESEG_INLINE_MAX_BYTES, else a preview that says so; and the full result
+ * somewhere the client can reach: over stdio a file beside a local input or this process's MCP resource, over HTTP
+ * a stored link.
+ */
+async function inlineForModel(
+  image: ResultImage,
+  place: { ref: string; kept: boolean; explicit: boolean; overStdio: boolean; index: number; requestId: string },
+  options: OutputOptions,
+  context: DeliveryContext,
+  inline: ResultImage[],
+  notes: string[],
+): Promise<ResultImage> {
+  const small = base64Length(image.bytes.length) <= context.inlineMaxBytes;
+  if (small) {
+    inline.push(image);
+  } else {
+    const preview = await previewWithin(image, context.inlineMaxBytes);
+    inline.push(preview.image);
+    notes.push(`the image shown is a ${preview.to} preview of the ${preview.from} result ${place.ref}`);
+  }
+  if (place.overStdio && !place.explicit && context.inputFile) {
+    const file = await writeNewFile(context, options, image, place.index, place.requestId).catch((error: unknown) => {
+      notes.push(`could not write the full result next to ${context.inputFile} (${(error as Error).message})`);
+      return undefined;
+    });
+    if (file) {
+      notes.push(`full result saved as ${file}`);
+      return { ...image, url: file };
+    }
+  }
+  // Over stdio the full result is one of this process's MCP resources; over HTTP a big one gets a stored link.
+  if (!place.kept && (place.overStdio || !small)) {
+    return { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
+  }
+  return image;
 }

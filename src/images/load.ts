@@ -192,7 +192,7 @@ async function readAllowedFile(field: string, filePath: string, fileRoots: reado
   });
   const roots = await Promise.all(fileRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
   if (!roots.some((root) => resolved === root || resolved.startsWith(root + path.sep))) {
-    throw new AppError('INVALID_ARGUMENT', `${field}: ${filePath} is outside the allowed roots (IMAGESEG_FILE_ROOTS)`, {
+    throw new AppError('INVALID_ARGUMENT', `${field}: ${filePath} is outside the allowed roots (IMAGESEG_FILE_ROOTS: ${fileRoots.join(', ')}); move it under one or add its folder there`, {
       details: { field },
     });
   }

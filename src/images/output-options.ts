@@ -8,22 +8,17 @@ export const outputShape = {
   deliver: z
     .enum(['url', 'inline', 'stored', 'file'])
     .optional()
-    .describe(
-      'How result images come back. "url": the provider\'s link (Alibaba links expire after 30 minutes; default for REST); ' +
-        '"inline": the image itself (MCP image content, or a data: URL over REST; default for MCP when small); ' +
-        '"stored": a link to this server\'s /results/<id>, kept for IMAGESEG_RESULT_TTL (default 24 h); ' +
-        '"file": written to disk (stdio only) at outputPath or next to the input file.',
-    ),
-  outputPath: z.string().min(1).optional().describe('deliver="file": a new file to create (inside IMAGESEG_FILE_ROOTS; an existing file or link is refused, never replaced); default a free name next to the input file or in the working directory'),
+    .describe('url: provider link; inline: the image itself (MCP default); stored: a link kept by this server; file: written to disk (stdio)'),
+  outputPath: z.string().min(1).optional().describe('deliver=file: a new file to create; never replaces one'),
   background: z
     .string()
     .regex(/^(transparent|white|black|#[0-9a-fA-F]{6})$/, 'transparent, white, black or #rrggbb')
     .optional()
-    .describe('Background behind the cutout: transparent (default), white, black or #rrggbb'),
-  cropMargin: z.number().int().min(0).max(2000).optional().describe('Crop to the subject, keeping this many pixels of margin around it'),
-  width: z.number().int().min(1).max(10000).optional().describe('Target width in pixels; the cutout is fitted inside width x height without distortion'),
-  height: z.number().int().min(1).max(10000).optional().describe('Target height in pixels'),
-  format: z.enum(['png', 'webp', 'jpg']).optional().describe('Output format; jpg has no transparency, so the background defaults to white'),
+    .describe('transparent (default), white, black or #rrggbb'),
+  cropMargin: z.number().int().min(0).max(2000).optional().describe('crop to the subject with this margin (px)'),
+  width: z.number().int().min(1).max(10000).optional().describe('fit inside width x height (px)'),
+  height: z.number().int().min(1).max(10000).optional(),
+  format: z.enum(['png', 'webp', 'jpg']).optional(),
 };
 
 const outputSchema = z.object(outputShape);

@@ -14,6 +14,9 @@ export interface ResultStore {
   load(id: string): Promise<{ bytes: Buffer; mimeType: string } | null>;
 }
 
+/** The base of result links over stdio: MCP resources this process serves (src/mcp/result-resources.ts). */
+export const RESULT_RESOURCE_BASE = 'imageseg://local';
+
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 const ID_PATTERN = /^[a-f0-9]{32}\.(png|jpg|webp)$/;
 

@@ -10,32 +10,40 @@ import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/baz
 
 export const BATCH_TOOL = 'batch_segmentation';
 
-export function batchInputShape(catalog: Catalog) {
+/** `paid`: false under PAYMENTS=off, where no tool takes a paymentToken. */
+export function batchInputShape(catalog: Catalog, paid = true) {
   const tools = catalog.capabilities.filter((capability) => !capability.jobResult).map((capability) => capability.tool);
-  return {
+  const shape = {
     tool: z.string().min(1).describe(`The tool every item calls, e.g. ${tools.slice(0, 3).join(', ')} (any tool but async_job_result)`),
     items: z
       .array(z.record(z.string(), z.unknown()))
       .min(1)
       .max(MAX_BATCH_ITEMS)
-      .describe(`1 to ${MAX_BATCH_ITEMS} argument objects, one per call, each exactly as that tool takes it (without paymentToken)`),
+      .describe(`1 to ${MAX_BATCH_ITEMS} argument objects, one per call, each exactly as that tool takes it${paid ? ' (without paymentToken)' : ''}`),
     paymentToken: z.string().optional().describe('Payment token for that tool: one use per item that succeeds; omit to receive payment instructions for the whole batch'),
   };
+  if (paid) return shape;
+  const { paymentToken: _paymentToken, ...free } = shape;
+  return free;
 }
 
-export const batchDescription =
+const BATCH_WORK =
   `Runs one segmentation tool on up to ${MAX_BATCH_ITEMS} inputs in one call, a few at a time, with a progress notification per item. ` +
-  'Answers data.Results: [{index, ok, data | error}]. Price: the items times the tool price; a payment token pays one use per item that succeeds; ' +
+  'Answers data.Results: [{index, ok, data | error}].';
+
+export const batchDescription =
+  `${BATCH_WORK} Price: the items times the tool price; a payment token pays one use per item that succeeds; ` +
   'an x402 payment (_meta["x402/payment"]) pays the whole batch and the value of failed items comes back as a payment token in data.Credit. Failures are never charged.';
 
 /** The batch tool: many calls of one catalog tool through the same pipeline, paid as a whole. */
-export function registerBatchTool(server: McpServer, catalog: Catalog, batch: BatchRunner, headerToken?: string): void {
+export function registerBatchTool(server: McpServer, catalog: Catalog, batch: BatchRunner, options: { paid: boolean; headerToken?: string }): void {
+  const { headerToken } = options;
   server.registerTool(
     BATCH_TOOL,
     {
       title: 'Batch segmentation',
-      description: batchDescription,
-      inputSchema: batchInputShape(catalog),
+      description: options.paid ? batchDescription : BATCH_WORK,
+      inputSchema: batchInputShape(catalog, options.paid) as ReturnType<typeof batchInputShape>,
       outputSchema: toolOutputSchema,
       annotations: { title: 'Batch segmentation', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
@@ -47,7 +55,7 @@ export function registerBatchTool(server: McpServer, catalog: Catalog, batch: Ba
           tool: args.tool,
           items: args.items,
           transport: 'mcp',
-          payment: { token: args.paymentToken || headerToken, x402: extra._meta?.['x402/payment'] },
+          payment: { token: (args as { paymentToken?: string }).paymentToken || headerToken, x402: extra._meta?.['x402/payment'] },
           signal: extra.signal,
           ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
           ...(progressToken === undefined

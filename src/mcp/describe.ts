@@ -8,7 +8,13 @@ import type { ProviderRegistry } from '../providers/index.js';
  * read-only; it stays non-destructive because a result never replaces or follows anything (src/images/deliver.ts).
  * Unknown transport counts as writing: a hint that undersells a tool is safe, one that oversells it is not.
  */
-export function describeTool(capability: Capability, providers: ProviderRegistry, options: { writesFiles?: boolean } = {}) {
+/** How tools are shown: with or without payment fields and price text, and whether local paths work (stdio). */
+export interface Listing {
+  payments: boolean;
+  overStdio: boolean;
+}
+
+export function describeTool(capability: Capability, providers: ProviderRegistry, listing: Listing = { payments: true, overStdio: false }, options: { writesFiles?: boolean } = {}) {
   const annotations: ToolAnnotations = {
     title: capability.title,
     readOnlyHint: options.writesFiles === false,
@@ -20,13 +26,13 @@ export function describeTool(capability: Capability, providers: ProviderRegistry
     name: capability.tool,
     config: {
       title: capability.title,
-      description: describeCapability(capability, providers.available(capability)),
+      description: describeCapability(capability, providers.available(capability), { payments: listing.payments, provider: providers.active }),
       annotations,
       _meta: {
         serviceId: capability.serviceId,
         legacyIds: capability.legacyIds,
         action: capability.action,
-        price: capability.price,
+        ...(listing.payments ? { price: capability.price } : {}),
         provider: providers.active,
         available: providers.available(capability),
         ...(capability.localModel ? { localModel: capability.localModel } : {}),

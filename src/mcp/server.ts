@@ -6,6 +6,7 @@ import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
 import { mcpDiscoveryOf } from '../catalog/bazaar.js';
 import { exampleArguments, exampleOutput } from '../catalog/examples.js';
 import type { Catalog } from '../catalog/lookup.js';
+import type { Config } from '../config.js';
 import type { CallPipeline } from '../call.js';
 import type { BatchRunner } from '../calls/batch.js';
 import { registerBatchTool } from './batch-tool.js';
@@ -15,7 +16,7 @@ import { payingOwner, type PaymentCredentials } from '../payments/index.js';
 import { callerOf, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
 import { toAppError } from '../errors.js';
 import { errorResult, successResult } from './tool-result.js';
-import { describeTool } from './describe.js';
+import { describeTool, type Listing } from './describe.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -27,6 +28,8 @@ export interface McpDependencies {
   batch?: BatchRunner;
   providers: ProviderRegistry;
   tasks: TaskService;
+  /** PAYMENTS=off: no paymentToken argument and no price text; listAllTools: list tools no provider here can serve. */
+  config: Pick<Config, 'payments' | 'listAllTools' | 'transport'>;
   /** Over HTTP: what the /mcp request presented. Absent over stdio, where the one client owns what it creates. */
   caller?: McpCaller;
 }
@@ -83,6 +86,7 @@ async function runTool(pipeline: CallPipeline, capability: Capability, request: 
 }
 
 interface TaskToolScope {
+  listing: Listing;
   pipeline: CallPipeline;
   providers: ProviderRegistry;
   tasks: TaskService;
@@ -98,11 +102,11 @@ interface TaskToolScope {
  * cancelled (notifications/cancelled) or its connection closes; a task-aware client's task outlives its request.
  */
 function registerTaskTool(server: McpServer, capability: Capability, scope: TaskToolScope): void {
-  const { name, config } = describeTool(capability, scope.providers);
+  const { name, config } = describeTool(capability, scope.providers, scope.listing);
   const { pipeline, tasks, taskStore, caller } = scope;
   server.experimental.tasks.registerToolTask(
     name,
-    { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
+    { ...config, inputSchema: inputShapeOf(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
         const request = splitPayment(args as Record<string, unknown>, extra, caller);
@@ -138,6 +142,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
 /** An McpServer whose tools are the catalog: one registration path for every capability, no per-tool code. */
 export function createMcpServer(dependencies: McpDependencies): McpServer {
   const { catalog, pipeline, batch, providers, tasks, caller } = dependencies;
+  const listing: Listing = { payments: dependencies.config.payments !== 'off', overStdio: dependencies.config.transport === 'stdio' };
   const callerIdentity = callerOf({ token: caller?.paymentToken, x402: caller?.x402 }, caller?.address);
   const taskStore = tasks.storeFor(callerIdentity);
   const server = new McpServer(
@@ -147,20 +152,24 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       taskStore,
       instructions:
         'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
-        'Pass images as http(s) URLs, data: URLs or base64. Paid tools answer an unpaid call with payment instructions; ' +
-        'retry with the paymentToken argument (or the X-Payment-Token header over HTTP) or an x402 PaymentPayload in _meta["x402/payment"]. Asynchronous tools report progress and can run as tasks; async_job_result resumes a job.',
+        `Pass images as http(s) URLs, data: URLs or base64${listing.overStdio ? ', or local file paths' : ''}. ` +
+        (listing.payments
+          ? 'Paid tools answer an unpaid call with payment instructions; retry with the paymentToken argument (or the X-Payment-Token header over HTTP) or an x402 PaymentPayload in _meta["x402/payment"]. '
+          : '') +
+        'Asynchronous tools wait for their job and return the image (with progress), or run as tasks; async_job_result picks up a job that outlived the deadline.',
     },
   );
-  for (const capability of catalog.capabilities) {
+  const listed = catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability));
+  for (const capability of listed) {
     if (capability.async !== 'never') {
-      registerTaskTool(server, capability, { pipeline, providers, tasks, taskStore, caller, callerIdentity });
+      registerTaskTool(server, capability, { listing, pipeline, providers, tasks, taskStore, caller, callerIdentity });
       continue;
     }
-    const { name, config } = describeTool(capability, providers);
-    server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability), outputSchema: toolOutputSchema }, (args, extra) =>
+    const { name, config } = describeTool(capability, providers, listing);
+    server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability, listing), outputSchema: toolOutputSchema }, (args, extra) =>
       runTool(pipeline, capability, splitPayment(args as Record<string, unknown>, extra, caller), extra),
     );
   }
-  if (batch) registerBatchTool(server, catalog, batch, caller?.paymentToken);
+  if (batch) registerBatchTool(server, catalog, batch, { paid: listing.payments, ...(caller?.paymentToken ? { headerToken: caller.paymentToken } : {}) });
   return server;
 }

@@ -10,7 +10,7 @@ export function successResult(outcome: CallOutcome): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
   for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
   for (const image of outcome.images) {
-    if (/^https?:/.test(image.url)) {
+    if (/^(https?|imageseg):/.test(image.url)) {
       content.push({ type: 'resource_link', uri: image.url, name: image.field, mimeType: image.mimeType, description: `${outcome.capability.title} result` });
     }
   }

@@ -1,4 +1,4 @@
-import type { Capability } from '../catalog/capability.js';
+import type { Capability, ImageLimits } from '../catalog/capability.js';
 import type { LoadedImage } from '../images/load.js';
 import type { ResultStore } from '../images/result-store.js';
 import type { ProviderName } from '../config.js';
@@ -51,4 +51,6 @@ export interface Provider {
    */
   refuses?(call: ProviderCall): string | undefined;
   run(call: ProviderCall): Promise<ProviderResult>;
+  /** The limits this provider itself has for an image parameter, when they are not the Action's documented ones. */
+  imageLimits?(capability: Capability, field: string): ImageLimits | undefined;
 }

@@ -46,3 +46,41 @@ export const PERSON = `
   <path d="M150 290 L105 470 L130 478 L172 330 Z" fill="#b8443a"/><path d="M330 290 L375 470 L350 478 L308 330 Z" fill="#b8443a"/>
   <circle cx="117" cy="485" r="17" fill="#e3b08f"/><circle cx="363" cy="485" r="17" fill="#e3b08f"/>
   <path d="M145 515 L335 515 L330 640 L250 640 L240 560 L230 640 L150 640 Z" fill="#30343f"/>`;
+
+/**
+ * A photo-sized scene with a known subject: a red disc (a third of the short side in radius) with grainy texture
+ * on plain white. The grain makes the cutout a few MB, as real photos' are; `truth` is 1 inside the disc.
+ */
+export async function texturedDisc(width: number, height: number): Promise<{ png: Buffer; truth: Uint8Array }> {
+  const radius = Math.round(Math.min(width, height) / 3);
+  const [cx, cy] = [width / 2, height / 2];
+  const rgb = Buffer.alloc(width * height * 3, 255);
+  const truth = new Uint8Array(width * height);
+  let seed = 12345;
+  const grain = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 81) - 40;
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 > radius * radius) continue;
+      const index = y * width + x;
+      truth[index] = 1;
+      rgb[index * 3] = 200 + Math.round(grain() / 2);
+      rgb[index * 3 + 1] = 40 + grain();
+      rgb[index * 3 + 2] = 40 + grain();
+    }
+  }
+  const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return { png, truth };
+}
+
+/** Intersection over union of a result's alpha or mask (> 50%) and a scene's known subject. */
+export function iou(alpha: Uint8Array, truth: Uint8Array): number {
+  let both = 0;
+  let either = 0;
+  for (let index = 0; index < truth.length; index += 1) {
+    const predicted = alpha[index]! > 127;
+    const actual = truth[index]! > 0;
+    if (predicted && actual) both += 1;
+    if (predicted || actual) either += 1;
+  }
+  return either === 0 ? 0 : both / either;
+}

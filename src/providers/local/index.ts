@@ -12,6 +12,8 @@ import type { ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
 import { responseData } from './response.js';
 import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
+import { localImageLimits } from './limits.js';
+import { MASK_FIELD, primaryImageField as primaryImageFieldOf } from '../../catalog/image-fields.js';
 
 /**
  * The embedded provider: segmentation in-process when no Alibaba account is configured.
@@ -39,13 +41,9 @@ export function describeLocalModels(): Array<{ model: LocalModel; available: boo
   return MODELS.map((model) => ({ model, ...statusOf(model) }));
 }
 
-const PRIMARY_IMAGE_FIELDS = ['ImageURL', 'ImageUrl', 'URL', 'Url'];
-const MASK_FIELD = 'MaskImageURL';
-
-/** The image parameter a cutout is made from: the documented primary name, else the first that is not a mask. */
+/** The image parameter a cutout is made from. */
 function primaryImageField(capability: Capability): string {
-  const fields = Object.keys(capability.images);
-  const field = PRIMARY_IMAGE_FIELDS.find((name) => fields.includes(name)) ?? fields.find((name) => name !== MASK_FIELD);
+  const field = primaryImageFieldOf(capability);
   if (!field) throw new AppError('INTERNAL', `${capability.action} declares no image parameter`);
   return field;
 }
@@ -105,6 +103,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
     supports(capability) {
       return capability.localModel !== undefined && cachedStatus(capability.localModel).available;
     },
+    imageLimits: localImageLimits,
     async run(call): Promise<ProviderResult> {
       const { capability } = call;
       const model = capability.localModel;

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { disableRuntimeTelemetry } from '../../config.js';
 
 /**
  * onnxruntime-node runs a session synchronously on the calling thread: one ISNet pass froze the event loop for
@@ -46,6 +47,7 @@ interface Reply {
 
 /** Starts a worker, loads the model into it, and returns a session whose runs happen off the main thread. */
 export async function startOnnxWorker(runtimePath: string, model: Uint8Array, options: Record<string, unknown>): Promise<OnnxWorkerSession> {
+  disableRuntimeTelemetry();
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { runtimePath } });
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let nextId = 0;

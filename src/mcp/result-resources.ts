@@ -1,0 +1,22 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { ResultStore } from '../images/result-store.js';
+import { RESULT_RESOURCE_BASE } from '../images/result-store.js';
+
+/**
+ * Over stdio no HTTP server serves /results: stored results are this process's MCP resources instead, so every
+ * resource_link in an answer resolves with resources/read.
+ */
+export function registerResultResources(server: McpServer, results: ResultStore): void {
+  server.registerResource(
+    'result',
+    new ResourceTemplate(`${RESULT_RESOURCE_BASE}/results/{id}`, { list: undefined }),
+    { title: 'Result image', description: 'A result image of an earlier call, kept for IMAGESEG_RESULT_TTL' },
+    async (uri, variables) => {
+      const id = String(variables.id);
+      const stored = await results.load(id);
+      if (!stored) throw new McpError(ErrorCode.InvalidParams, `No result ${id}: unknown or expired`);
+      return { contents: [{ uri: uri.href, mimeType: stored.mimeType, blob: stored.bytes.toString('base64') }] };
+    },
+  );
+}
