@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
 import type { Server } from 'node:http';
-import { createAppContext, type AppContext } from './app.js';
+import { closeAppContext, createAppContext, type AppContext } from './app.js';
 import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
-import { TOKENS_USAGE, runTokensCommand } from './tokens-command.js';
+import { TOKENS_USAGE, runRevenueCommand, runTokensCommand } from './tokens-command.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
 
@@ -24,18 +24,33 @@ ${ENVIRONMENT_HELP.map(([name, text]) => `  ${name.padEnd(33)}${text}`).join('\n
 `;
 
 /**
- * Stops taking requests, gives calls in flight IMAGESEG_SHUTDOWN_SECONDS to finish, then aborts the rest (their
- * payments are released, nothing is charged) and exits once their answers are out.
+ * Stops taking requests (new ones on open connections get 503 SHUTTING_DOWN), gives calls in flight
+ * IMAGESEG_SHUTDOWN_SECONDS to finish, then aborts the rest (their payments are released, nothing is charged),
+ * closes the stores and exits once their answers are out.
  */
 function drain(context: AppContext, server: Server): void {
+  if (context.draining) return;
+  context.draining = true;
   const graceMs = context.config.shutdownMs;
+  const startedAt = Date.now();
   context.logger.info({ graceSeconds: graceMs / 1000 }, 'shutting down: no new requests; calls in flight may finish');
-  server.close(() => process.exit(0));
+  let exiting = false;
+  const exit = async () => {
+    if (exiting) return;
+    exiting = true;
+    await closeAppContext(context);
+    context.logger.info({ drainMs: Date.now() - startedAt }, 'drained: stores closed');
+    process.exit(0);
+  };
+  server.close(() => void exit());
   server.closeIdleConnections();
   setTimeout(() => {
     context.logger.warn('shutdown grace over: stopping the calls still running, uncharged');
     context.shutdown.abort();
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+      void exit();
+    }, 2000).unref();
   }, graceMs).unref();
 }
 
@@ -51,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       service: { type: 'string' },
       calls: { type: 'string' },
       expires: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -125,6 +142,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tokens': {
       const context = createAppContext({ ...config, logLevel: 'silent' });
       return runTokensCommand(context, rest, values);
+    }
+    case 'revenue': {
+      const context = createAppContext({ ...config, logLevel: 'silent' });
+      return runRevenueCommand(context, values);
     }
     default:
       throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);

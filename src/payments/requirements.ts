@@ -37,8 +37,8 @@ export function purchaseOfCall(capability: Capability & { price: Price }, baseUr
   };
 }
 
-export function purchaseOfToken(capability: Capability & { price: Price }, baseUrl: string): Purchase {
-  const calls = capability.price.maxCallsPerPayment;
+/** A payment token worth the service's calls per payment, or a bundle of `calls` calls at the price of each. */
+export function purchaseOfToken(capability: Capability & { price: Price }, baseUrl: string, calls = capability.price.maxCallsPerPayment): Purchase {
   return {
     capability,
     calls,
