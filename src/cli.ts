@@ -103,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
       const server = await serveHttp(context);
       const address = server.address();
       const boundPort = typeof address === 'object' && address ? address.port : config.http.port;
+      // --port 0: links in answers name the port actually bound, unless PUBLIC_BASE_URL names the server.
+      if (!config.http.publicBaseUrlSet && config.http.port === 0) config.publicBaseUrl = config.publicBaseUrl.replace(/:0$/, `:${boundPort}`);
       context.logger.info({ url: `http://${config.http.host}:${boundPort}` }, `listening: MCP at http://${config.http.host}:${boundPort}/mcp, REST at /api/tools/<serviceId>`);
       process.once('SIGINT', () => drain(context, server));
       process.once('SIGTERM', () => drain(context, server));

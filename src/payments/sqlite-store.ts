@@ -54,10 +54,10 @@ export function openSqliteLedger(file: string): LedgerStore {
     closeNonce: db.prepare(
       "UPDATE x402_nonces SET state = @state, updated_at = @now WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'",
     ),
-    tokens: db.prepare<[number, string | null], TokenRow & { token_hash: string; held: number }>(
+    tokens: db.prepare<[{ now: number; serviceId: string | null }], TokenRow & { token_hash: string; held: number }>(
       `SELECT token_hash, service_id, calls_total, calls_used, expires_at, revoked_at, created_at, source,
-         (SELECT COUNT(*) FROM reservations r WHERE r.token_hash = t.token_hash AND r.state = 'held' AND r.lease_until > ?1) AS held
-       FROM payment_tokens t WHERE ?2 IS NULL OR service_id = ?2 ORDER BY created_at, token_hash`,
+         (SELECT COUNT(*) FROM reservations r WHERE r.token_hash = t.token_hash AND r.state = 'held' AND r.lease_until > @now) AS held
+       FROM payment_tokens t WHERE @serviceId IS NULL OR service_id = @serviceId ORDER BY created_at, token_hash`,
     ),
     chargeTotals: db.prepare<[number, number], { service_id: string; day: number; usd: string; calls: number }>(
       `SELECT service_id, created_at / ${MS_PER_DAY} AS day, usd, COUNT(*) AS calls FROM charges
@@ -156,7 +156,7 @@ export function openSqliteLedger(file: string): LedgerStore {
       makeDurable();
     },
     async listTokens({ serviceId, now }) {
-      return statements.tokens.all(now, serviceId ?? null).map((row) => ({ tokenHash: row.token_hash, ...toState(row, row.held) }));
+      return statements.tokens.all({ now, serviceId: serviceId ?? null }).map((row) => ({ tokenHash: row.token_hash, ...toState(row, row.held) }));
     },
     async chargeTotals({ from, to }): Promise<ChargeTotal[]> {
       return statements.chargeTotals.all(from, to).map((row) => ({ serviceId: row.service_id, day: row.day, usd: row.usd, calls: row.calls }));
