@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -7,6 +8,14 @@ export const isPostgresUrl = (databaseUrl: string) => POSTGRES_URL.test(database
 
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional().transform((value) => value === '1' || value === 'true' || value === 'yes');
 const list = (fallback: string) => z.string().optional().transform((value) => (value ?? fallback).split(',').map((item) => item.trim()).filter(Boolean));
+
+/** An IP address, or a CIDR block such as 10.0.0.0/8 or fd00::/8. */
+function isAddressOrCidr(text: string): boolean {
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 /** A browser origin: http(s) scheme, host and optional port, nothing after. */
 function isOrigin(text: string): boolean {
@@ -73,7 +82,7 @@ const environmentSchema = z.object({
     z.array(z.string().regex(/^[a-z0-9-]+=\d+(\.\d{1,6})?$/, 'serviceId=USD pairs such as product-background-removal=0.10')).transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string]))),
   ),
   IMAGESEG_RATE_LIMIT: z.coerce.number().int().positive().optional(),
-  IMAGESEG_TRUSTED_PROXIES: list(''),
+  IMAGESEG_TRUSTED_PROXIES: list('').pipe(z.array(z.string().refine(isAddressOrCidr, 'IP addresses or CIDRs such as 10.0.0.0/8, comma-separated'))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
