@@ -43,7 +43,9 @@ function drain(context: AppContext, server: Server): void {
     process.exit(0);
   };
   server.close(() => void exit());
+  // A keep-alive connection goes idle once its call is answered: close it then, not at the keep-alive timeout.
   server.closeIdleConnections();
+  setInterval(() => server.closeIdleConnections(), 100).unref();
   setTimeout(() => {
     context.logger.warn('shutdown grace over: stopping the calls still running, uncharged');
     context.shutdown.abort();
