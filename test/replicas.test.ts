@@ -22,8 +22,8 @@ import { hashToken } from '../src/payments/tokens.js';
 
 // Two live `imageseg-mcp http` processes, each in its own working directory, on one database: SQLite (one machine)
 // always, PostgreSQL (replicas on many machines) when TEST_DATABASE_URL is set. The issue's 2,000 calls on 200
-// tokens are scaled to REPLICA_CALLS on REPLICA_CALLS / 10 tokens for the 2-core test machines.
-const CALLS = Number(process.env.REPLICA_CALLS ?? 1000);
+// one-use tokens; REPLICA_CALLS=N runs N calls on N / 10 tokens instead.
+const CALLS = Number(process.env.REPLICA_CALLS ?? 2000);
 const TOKENS = CALLS / 10;
 const REPLAYS = 200;
 const RATE_LIMIT = 60;
