@@ -1,13 +1,17 @@
 import { capabilities } from '../tools/index.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCatalog, type Catalog } from './catalog/lookup.js';
+import { withPrices } from './catalog/prices.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
 import { createPayments, type Payments } from './payments/index.js';
-import { createFileResultStore, type ResultStore } from './images/result-store.js';
+import type { ResultStore } from './images/result-store.js';
+import { openResultStore } from './images/open-result-store.js';
 import { createCallPipeline, type CallPipeline } from './call.js';
 import { createBatchRunner, type BatchRunner } from './calls/batch.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { observedGate } from './observed-gate.js';
+import { openRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { createTaskService, openTaskRecords, type TaskService } from './tasks/index.js';
 
 /** Everything a transport needs, built once from the config. */
@@ -27,6 +31,10 @@ export interface AppContext {
   metrics: Metrics;
   /** Aborted at shutdown: every call still running stops and is not charged. */
   shutdown: AbortController;
+  /** IMAGESEG_RATE_LIMIT; undefined when off. */
+  rateLimiter?: RateLimiter;
+  /** Set at SIGTERM: new requests are answered 503 while the calls in flight finish. */
+  draining: boolean;
 }
 
 export interface AppOverrides {
@@ -37,17 +45,24 @@ export interface AppOverrides {
 }
 
 export function createAppContext(config: Config, logger: Logger = createLogger(config.logLevel), overrides: AppOverrides = {}): AppContext {
-  const catalog = createCatalog(capabilities);
+  let priced;
+  try {
+    priced = withPrices(capabilities, config.prices);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const catalog = createCatalog(priced);
   const metrics = createMetrics();
   const providers = overrides.providers ?? createProviderRegistry(config, logger, metrics);
   const shutdown = new AbortController();
   const resultBase = overrides.resultBaseUrl;
-  const results = createFileResultStore({ directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const results = openResultStore({ databaseUrl: config.databaseUrl, directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs });
   const payments = createPayments({ config, catalog, logger });
+  const gate = observedGate(payments.gate, metrics);
   const pipeline = createCallPipeline({
     catalog,
     providers,
-    payments: payments.gate,
+    payments: gate,
     records: payments.records,
     leaseMs: payments.leaseMs,
     shutdown: shutdown.signal,
@@ -57,6 +72,16 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     logger,
     metrics,
   });
-  const batch = createBatchRunner({ catalog, payments: payments.gate, records: payments.records, leaseMs: payments.leaseMs, logger, pipeline });
-  return { config, logger, catalog, providers, results, pipeline, batch, tasks: createTaskService({ open: () => openTaskRecords(config.databaseUrl) }), payments, metrics, shutdown };
+  const batch = createBatchRunner({ catalog, payments: gate, records: payments.records, leaseMs: payments.leaseMs, logger, pipeline });
+  const tasks = createTaskService({ open: () => openTaskRecords(config.databaseUrl) });
+  const rateLimiter = config.rateLimitPerMinute ? openRateLimiter(config.rateLimitPerMinute, config.databaseUrl) : undefined;
+  return { config, logger, catalog, providers, results, pipeline, batch, tasks, payments, metrics, shutdown, rateLimiter, draining: false };
+}
+
+/** Closes every store the context opened (ledger, tasks, results, rate counters); each closes once, failures logged. */
+export async function closeAppContext(context: AppContext): Promise<void> {
+  const closing = [context.payments.close(), context.tasks.close(), context.results.close(), context.rateLimiter?.close()];
+  for (const outcome of await Promise.allSettled(closing)) {
+    if (outcome.status === 'rejected') context.logger.warn({ err: (outcome.reason as Error)?.message }, 'a store did not close cleanly');
+  }
 }

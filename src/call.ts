@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { claimIdentity, identityOf, replayedImages, type IdempotentIdentity, type RecordedAnswer } from './calls/idempotency.js';
 import { openSettlement } from './calls/settlement.js';
+import { observeProviderRun } from './calls/provider-metrics.js';
 
 export interface CallRequest {
   /** serviceId, legacy id, tool name or Action. */
@@ -167,19 +168,23 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     const { params, options } = splitOutputOptions(args);
     const provider = providers.select(capability);
     const settlement = await openSettlement(dependencies, capability, params, request.payment ?? {}, identity);
+    let observer: ReturnType<typeof observeProviderRun> | undefined;
     try {
       const fetchOptions = { ...dependencies.images, signal };
       const { loaded: images, fitted } = await loadImages(capability, params, provider, fetchOptions);
       signal.throwIfAborted();
+      observer = observeProviderRun(dependencies.metrics, provider.name, capability.action, request.onProgress);
+      const { onJobSubmitted } = settlement;
       const result = await provider.run({
         capability,
         params,
         images,
         results,
-        onProgress: request.onProgress,
+        onProgress: observer.onProgress,
         signal,
-        ...(settlement.onJobSubmitted ? { onJobSubmitted: settlement.onJobSubmitted } : {}),
+        ...(onJobSubmitted ? { onJobSubmitted: (jobId: string) => (observer!.onJobSubmitted(), onJobSubmitted(jobId)) } : {}),
       });
+      observer.finish('ok');
       const delivered = await deliverResults(result, options, {
         transport: request.transport,
         results,
@@ -198,6 +203,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
     } catch (error) {
       const appError = signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error);
+      observer?.finish(appError.code);
       await settlement.fail(appError).catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
       logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message, ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { loadProcessConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from './config.js';
 import type { Server } from 'node:http';
-import { createAppContext, type AppContext } from './app.js';
+import { closeAppContext, createAppContext, type AppContext } from './app.js';
 import { logStartup } from './startup.js';
 import { toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
 import { RESULT_RESOURCE_BASE } from './images/result-store.js';
-import { TOKENS_USAGE, runTokensCommand } from './tokens-command.js';
+import { TOKENS_USAGE, runRevenueCommand, runTokensCommand } from './tokens-command.js';
 import { exitQuietlyOnClosedPipes, writeStdout } from './terminal/output.js';
 import { runImageCommand, withFileRoots } from './terminal/one-image.js';
 import { runFolderCommand } from './terminal/folder.js';
@@ -33,18 +33,35 @@ ${ENVIRONMENT_HELP.map(([name, text]) => `  ${name.padEnd(33)}${text}`).join('\n
 `;
 
 /**
- * Stops taking requests, gives calls in flight IMAGESEG_SHUTDOWN_SECONDS to finish, then aborts the rest (their
- * payments are released, nothing is charged) and exits once their answers are out.
+ * Stops taking requests (new ones on open connections get 503 SHUTTING_DOWN), gives calls in flight
+ * IMAGESEG_SHUTDOWN_SECONDS to finish, then aborts the rest (their payments are released, nothing is charged),
+ * closes the stores and exits once their answers are out.
  */
 function drain(context: AppContext, server: Server): void {
+  if (context.draining) return;
+  context.draining = true;
   const graceMs = context.config.shutdownMs;
+  const startedAt = Date.now();
   context.logger.info({ graceSeconds: graceMs / 1000 }, 'shutting down: no new requests; calls in flight may finish');
-  server.close(() => process.exit(0));
+  let exiting = false;
+  const exit = async () => {
+    if (exiting) return;
+    exiting = true;
+    await closeAppContext(context);
+    context.logger.info({ drainMs: Date.now() - startedAt }, 'drained: stores closed');
+    process.exit(0);
+  };
+  server.close(() => void exit());
+  // A keep-alive connection goes idle once its call is answered: close it then, not at the keep-alive timeout.
   server.closeIdleConnections();
+  setInterval(() => server.closeIdleConnections(), 100).unref();
   setTimeout(() => {
     context.logger.warn('shutdown grace over: stopping the calls still running, uncharged');
     context.shutdown.abort();
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+      void exit();
+    }, 2000).unref();
   }, graceMs).unref();
 }
 
@@ -61,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
       calls: { type: 'string' },
       expires: { type: 'string' },
       tool: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -96,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
       const server = await serveHttp(context);
       const address = server.address();
       const boundPort = typeof address === 'object' && address ? address.port : config.http.port;
+      // --port 0: links in answers name the port actually bound, unless PUBLIC_BASE_URL names the server.
+      if (!config.http.publicBaseUrlSet && config.http.port === 0) config.publicBaseUrl = config.publicBaseUrl.replace(/:0$/, `:${boundPort}`);
       context.logger.info({ url: `http://${config.http.host}:${boundPort}` }, `listening: MCP at http://${config.http.host}:${boundPort}/mcp, REST at /api/tools/<serviceId>`);
       process.once('SIGINT', () => drain(context, server));
       process.once('SIGTERM', () => drain(context, server));
@@ -137,6 +158,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tokens': {
       const context = createAppContext({ ...config, logLevel: 'silent' });
       return runTokensCommand(context, rest, values);
+    }
+    case 'revenue': {
+      const context = createAppContext({ ...config, logLevel: 'silent' });
+      return runRevenueCommand(context, values);
     }
     default:
       throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);

@@ -1,9 +1,22 @@
 import os from 'node:os';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+/** DATABASE_URL names PostgreSQL (shared by replicas) rather than a SQLite file. */
+export const isPostgresUrl = (databaseUrl: string) => POSTGRES_URL.test(databaseUrl);
+
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional().transform((value) => value === '1' || value === 'true' || value === 'yes');
 const list = (fallback: string) => z.string().optional().transform((value) => (value ?? fallback).split(',').map((item) => item.trim()).filter(Boolean));
+
+/** An IP address, or a CIDR block such as 10.0.0.0/8 or fd00::/8. */
+function isAddressOrCidr(text: string): boolean {
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 /** A browser origin: http(s) scheme, host and optional port, nothing after. */
 function isOrigin(text: string): boolean {
@@ -49,6 +62,9 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>); its host name is the one the Host check admits'],
   ['IMAGESEG_ALLOWED_ORIGINS', 'browser origins allowed on /mcp besides the server\'s own, comma-separated (https://app.example.com)'],
   ['ADMIN_TOKEN', 'bearer token for operator endpoints'],
+  ['IMAGESEG_PRICES', 'USD prices overriding the descriptors\', serviceId=USD comma-separated (product-background-removal=0.10,mask-refinement=0.05)'],
+  ['IMAGESEG_RATE_LIMIT', 'requests per minute per client IP and per payment token, 429 beyond (default off); shared by replicas on PostgreSQL'],
+  ['IMAGESEG_TRUSTED_PROXIES', 'proxy addresses (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client (default none)'],
   ['LOG_LEVEL', 'pino log level (default info); logs always go to stderr'],
 ];
 
@@ -92,6 +108,11 @@ const environmentSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   IMAGESEG_ALLOWED_ORIGINS: list('').pipe(z.array(z.string().refine(isOrigin, 'full origins such as https://app.example.com, comma-separated'))),
   ADMIN_TOKEN: z.string().optional(),
+  IMAGESEG_PRICES: list('').pipe(
+    z.array(z.string().regex(/^[a-z0-9-]+=\d+(\.\d{1,6})?$/, 'serviceId=USD pairs such as product-background-removal=0.10')).transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string]))),
+  ),
+  IMAGESEG_RATE_LIMIT: z.coerce.number().int().positive().optional(),
+  IMAGESEG_TRUSTED_PROXIES: list('').pipe(z.array(z.string().refine(isAddressOrCidr, 'IP addresses or CIDRs such as 10.0.0.0/8, comma-separated'))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -145,6 +166,12 @@ export interface Config {
   databaseUrl: string;
   publicBaseUrl: string;
   adminToken?: string;
+  /** USD per call by serviceId, overriding the descriptors' prices. */
+  prices: Record<string, string>;
+  /** Requests per minute per client IP and per payment token; undefined: no limit. */
+  rateLimitPerMinute?: number;
+  /** Addresses or CIDRs of proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
   logLevel: string;
 }
 
@@ -255,6 +282,9 @@ export function loadConfig(
     databaseUrl,
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${linkHost.includes(':') ? `[${linkHost}]` : linkHost}:${port}`,
     adminToken: env.ADMIN_TOKEN,
+    prices: env.IMAGESEG_PRICES,
+    rateLimitPerMinute: env.IMAGESEG_RATE_LIMIT,
+    trustedProxies: env.IMAGESEG_TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
   };
 }

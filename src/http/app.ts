@@ -12,6 +12,8 @@ import { mountBatch } from './batch-route.js';
 import { mountCatalog } from './catalog-routes.js';
 import { mountPayments } from './payments-route.js';
 import { mountOperations } from './operations-route.js';
+import { rateLimit } from './rate-limit.js';
+import { refuseWhileDraining } from './draining.js';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]', '::1'];
 
@@ -60,7 +62,9 @@ export function createHttpApp(context: AppContext): Express {
   const hostNames = allowedHostNames(context);
   const ownNames = hostNames ?? [...new Set([...LOOPBACK_NAMES, new URL(context.config.publicBaseUrl).hostname])];
   logChecks(context, hostNames, ownNames);
+  app.use(refuseWhileDraining(context));
   if (hostNames) app.use(hostHeaderValidation(hostNames));
+  app.use(rateLimit(context));
   app.use('/mcp', originCheck(ownNames, context.config.http.allowedOrigins));
   // Bodies are limited per route, from the descriptors: /mcp takes the largest tool input, /api/tools/<id> its own
   // (tools-route.ts), everything else is small.

@@ -30,7 +30,8 @@ export function mountPayments(app: Express, context: AppContext): void {
     handle(async (request, response) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const presented = request.get('payment-signature') ?? request.get('x-payment') ?? undefined;
-      const { token, receipt } = await payments.buyToken(body.serviceId as string, presented);
+      const { token, receipt } = await payments.buyToken(body.serviceId as string, presented, body.calls);
+      context.metrics.recordPayment({ method: 'x402', outcome: 'bought' });
       setPaymentReceipt(response, receipt, request.get('payment-signature') ? 2 : 1);
       response.status(201).set('Cache-Control', 'no-store').json(token);
     }),
@@ -53,6 +54,24 @@ export function mountPayments(app: Express, context: AppContext): void {
       const calls = body.calls === undefined ? undefined : Number(body.calls);
       const token = await payments.mintToken({ serviceId: body.serviceId as string, calls, expiresAt: expiryOf(body) });
       response.status(201).set('Cache-Control', 'no-store').json(token);
+    }),
+  );
+
+  app.get(
+    '/api/admin/tokens',
+    requireOperator(context),
+    handle(async (request, response) => {
+      const service = typeof request.query.service === 'string' && request.query.service ? request.query.service : undefined;
+      response.set('Cache-Control', 'no-store').json({ tokens: await payments.listTokens(service) });
+    }),
+  );
+
+  app.get(
+    '/api/admin/revenue',
+    requireOperator(context),
+    handle(async (request, response) => {
+      const text = (name: string) => (typeof request.query[name] === 'string' && request.query[name] ? (request.query[name] as string) : undefined);
+      response.set('Cache-Control', 'no-store').json(await payments.revenue({ from: text('from'), to: text('to') }));
     }),
   );
 

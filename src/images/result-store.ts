@@ -12,6 +12,7 @@ export interface ResultStore {
   save(bytes: Buffer, mimeType: string): Promise<StoredResult>;
   /** null when unknown or expired. */
   load(id: string): Promise<{ bytes: Buffer; mimeType: string } | null>;
+  close(): Promise<void>;
 }
 
 /** The base of result links over stdio: MCP resources this process serves (src/mcp/result-resources.ts). */
@@ -19,6 +20,11 @@ export const RESULT_RESOURCE_BASE = 'imageseg://local';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 const ID_PATTERN = /^[a-f0-9]{32}\.(png|jpg|webp)$/;
+
+/** 128 random bits and the format's extension: the id is the only thing between a result and anyone else. */
+export const newResultId = (mimeType: string) => `${randomBytes(16).toString('hex')}.${EXTENSIONS[mimeType] ?? 'png'}`;
+export const isResultId = (id: string) => ID_PATTERN.test(id);
+export const resultUrl = (baseUrl: string, id: string) => `${baseUrl.replace(/\/$/, '')}/results/${id}`;
 
 /**
  * Results kept on disk under `directory`, named by a random id, served at `${baseUrl()}/results/<id>` (read at
@@ -43,12 +49,12 @@ export function createFileResultStore(options: { directory: string; baseUrl: () 
     async save(bytes, mimeType) {
       await mkdir(directory, { recursive: true });
       await sweepExpired(Date.now());
-      const id = `${randomBytes(16).toString('hex')}.${EXTENSIONS[mimeType] ?? 'png'}`;
+      const id = newResultId(mimeType);
       await writeFile(path.join(directory, id), bytes);
-      return { id, url: `${baseUrl().replace(/\/$/, '')}/results/${id}`, mimeType };
+      return { id, url: resultUrl(baseUrl(), id), mimeType };
     },
     async load(id) {
-      if (!ID_PATTERN.test(id)) return null;
+      if (!isResultId(id)) return null;
       const file = path.join(directory, id);
       const info = await stat(file).catch(() => null);
       if (!info || Date.now() - info.mtimeMs > ttlMs) return null;
@@ -56,5 +62,6 @@ export function createFileResultStore(options: { directory: string; baseUrl: () 
       const mimeType = Object.entries(EXTENSIONS).find(([, value]) => value === extension)?.[0] ?? 'application/octet-stream';
       return { bytes: await readFile(file), mimeType };
     },
+    close: async () => undefined,
   };
 }

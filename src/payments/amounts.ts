@@ -22,3 +22,10 @@ export function multiplyDecimal(decimal: string, times: number): string {
   const text = units.toString().padStart(scale + 1, '0');
   return `${text.slice(0, -scale)}.${text.slice(-scale)}`;
 }
+
+/** '200000' atomic units -> '0.20' USD, trailing zeros trimmed to two decimals at least. */
+export function fromAtomicAmount(units: bigint, decimals = USDC_DECIMALS): string {
+  const text = units.toString().padStart(decimals + 1, '0');
+  const fraction = text.slice(-decimals).replace(/0+$/, '').padEnd(2, '0');
+  return `${text.slice(0, -decimals)}.${fraction}`;
+}

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { standingRefusal, type LedgerStore, type NewToken, type TokenRefusal, type TokenStanding, type TokenState } from './store.js';
+import { MS_PER_DAY, standingRefusal, type LedgerStore, type NewToken, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { postgresCallRecords } from './postgres-call-records.js';
 
@@ -20,12 +20,15 @@ interface TokenRow {
 
 const toMs = (value: string | null) => (value === null ? null : Number(value));
 
-const standingOf = (row: TokenRow): TokenStanding => ({
+const toState = (row: TokenRow, held: number): TokenState => ({
   serviceId: row.service_id,
   callsTotal: row.calls_total,
   callsUsed: row.calls_used,
+  callsHeld: held,
   expiresAt: toMs(row.expires_at),
   revokedAt: toMs(row.revoked_at),
+  createdAt: Number(row.created_at),
+  source: row.source,
 });
 
 /** The ledger in PostgreSQL: the same steps as SQLite, serialised per token with SELECT … FOR UPDATE. */
@@ -83,16 +86,7 @@ export async function openPostgresLedger(connectionString: string): Promise<Ledg
     async findToken(tokenHash, now): Promise<TokenState | undefined> {
       const row = (await pool.query<TokenRow>(`SELECT ${tokenColumns} FROM payment_tokens WHERE token_hash = $1`, [tokenHash])).rows[0];
       if (!row) return undefined;
-      return {
-        serviceId: row.service_id,
-        callsTotal: row.calls_total,
-        callsUsed: row.calls_used,
-        callsHeld: await heldCount(pool, tokenHash, now),
-        expiresAt: toMs(row.expires_at),
-        revokedAt: toMs(row.revoked_at),
-        createdAt: Number(row.created_at),
-        source: row.source,
-      };
+      return toState(row, await heldCount(pool, tokenHash, now));
     },
     async revokeToken(tokenHash, now) {
       return (await pool.query('UPDATE payment_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE token_hash = $2', [now, tokenHash])).rowCount === 1;
@@ -100,7 +94,7 @@ export async function openPostgresLedger(connectionString: string): Promise<Ledg
     async reserveTokenUse(hold) {
       return transaction(async (client): Promise<TokenRefusal | undefined> => {
         const token = (await client.query<TokenRow>(`SELECT ${tokenColumns} FROM payment_tokens WHERE token_hash = $1 FOR UPDATE`, [hold.tokenHash])).rows[0];
-        const refusal = standingRefusal(token && standingOf(token), hold.serviceId, hold.now);
+        const refusal = standingRefusal(token && toState(token, 0), hold.serviceId, hold.now);
         if (refusal || !token) return refusal ?? 'unknown';
         await client.query("UPDATE reservations SET state = 'expired', closed_at = $1 WHERE token_hash = $2 AND state = 'held' AND lease_until <= $1", [hold.now, hold.tokenHash]);
         if (token.calls_used + (await heldCount(client, hold.tokenHash, hold.now)) >= token.calls_total) return 'in_use';
@@ -155,6 +149,23 @@ export async function openPostgresLedger(connectionString: string): Promise<Ledg
         if (token) await insertToken(client, token, now);
         else await insertCharge(client, [settlement.serviceId, settlement.usd, null, null, Number(inserted.rows[0].id), now]);
       });
+    },
+    async listTokens({ serviceId, now }) {
+      const { rows } = await pool.query<TokenRow & { token_hash: string; held: string }>(
+        `SELECT token_hash, ${tokenColumns},
+           (SELECT COUNT(*) FROM reservations r WHERE r.token_hash = t.token_hash AND r.state = 'held' AND r.lease_until > $1) AS held
+         FROM payment_tokens t WHERE $2::text IS NULL OR service_id = $2 ORDER BY created_at, token_hash`,
+        [now, serviceId ?? null],
+      );
+      return rows.map((row) => ({ tokenHash: row.token_hash, ...toState(row, Number(row.held)) }));
+    },
+    async chargeTotals({ from, to }) {
+      const { rows } = await pool.query<{ service_id: string; day: string; usd: string; calls: string }>(
+        `SELECT service_id, created_at / ${MS_PER_DAY} AS day, usd, COUNT(*) AS calls FROM charges
+         WHERE created_at >= $1 AND created_at < $2 GROUP BY service_id, created_at / ${MS_PER_DAY}, usd ORDER BY day, service_id, usd`,
+        [from, to],
+      );
+      return rows.map((row) => ({ serviceId: row.service_id, day: Number(row.day), usd: row.usd, calls: Number(row.calls) }));
     },
     async close() {
       await pool.end();

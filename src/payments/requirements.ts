@@ -51,8 +51,8 @@ export function purchaseOfBatch(capability: Capability & { price: Price }, items
   };
 }
 
-export function purchaseOfToken(capability: Capability & { price: Price }, baseUrl: string): Purchase {
-  const calls = capability.price.maxCallsPerPayment;
+/** A payment token worth the service's calls per payment, or a bundle of `calls` calls at the price of each. */
+export function purchaseOfToken(capability: Capability & { price: Price }, baseUrl: string, calls = capability.price.maxCallsPerPayment): Purchase {
   return {
     capability,
     kind: 'token',

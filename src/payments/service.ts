@@ -15,6 +15,7 @@ import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
 import { remainingCalls, type CallRecordStore, type LedgerStore } from './store.js';
 import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
+import { listTokens, revenueReport, type RevenueReport, type TokenSummary } from './reports.js';
 
 /** A token as its buyer sees it, once. */
 export interface IssuedToken {
@@ -45,13 +46,20 @@ export interface Payments {
   records: () => Promise<CallRecordStore>;
   /** How long a call in progress holds its token use (and its idempotency key) before another process may take over. */
   leaseMs: number;
-  /** POST /api/payments: settle an x402 payment and issue a token worth the service's calls per payment. */
-  buyToken(serviceId: string, presented: unknown): Promise<{ token: IssuedToken; receipt: SettleResponse }>;
+  /**
+   * POST /api/payments: settle an x402 payment and issue a token worth the service's calls per payment, or a
+   * bundle of `calls` (1..MAX_BUNDLE_CALLS) for that many times the price.
+   */
+  buyToken(serviceId: string, presented: unknown, calls?: unknown): Promise<{ token: IssuedToken; receipt: SettleResponse }>;
   /** Operator: a prepaid token (`calls` default 1; `expiresAt` ms, null or absent: never). */
   mintToken(request: { serviceId: string; calls?: number; expiresAt?: number | null }): Promise<IssuedToken>;
   describeToken(token: string): Promise<TokenStatus | undefined>;
   /** false when no such token. */
   revokeToken(token: string): Promise<boolean>;
+  /** Operator: every token, or one service's, by a prefix of its hash. */
+  listTokens(serviceId?: string): Promise<TokenSummary[]>;
+  /** Operator: calls and USD per service and day; dates are `YYYY-MM-DD` (inclusive) or ISO instants. */
+  revenue(range: { from?: string; to?: string }): Promise<RevenueReport>;
   /** Says at start what is accepted, and asks the facilitator whether it supports our network. */
   logSetup(): void;
   close(): Promise<void>;
@@ -68,6 +76,8 @@ export interface PaymentsOptions {
   now?: () => number;
 }
 
+/** The most calls one bundle (POST /api/payments {"calls": N}) may buy. */
+export const MAX_BUNDLE_CALLS = 1000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -120,9 +130,12 @@ export function createPayments(options: PaymentsOptions): Payments {
     gate,
     records: store,
     leaseMs,
-    async buyToken(serviceId, presented) {
+    async buyToken(serviceId, presented, calls) {
       const capability = pricedCapability(serviceId);
-      const purchase = purchaseOfToken(capability, config.publicBaseUrl);
+      if (calls !== undefined && !(Number.isInteger(calls) && (calls as number) >= 1 && (calls as number) <= MAX_BUNDLE_CALLS)) {
+        throw new AppError('INVALID_ARGUMENT', `calls must be a whole number from 1 to ${MAX_BUNDLE_CALLS}, got ${JSON.stringify(calls)}`, { details: { fields: ['calls'] } });
+      }
+      const purchase = purchaseOfToken(capability, config.publicBaseUrl, calls as number | undefined);
       if (presented === undefined || presented === null || presented === '') throw paymentRequiredError(purchase, answers(), presentedVersion(presented));
       const accepted = await acceptX402(purchase, presented);
       const { token, issued } = issue(capability, purchase.calls, now() + BOUGHT_TOKEN_LIFETIME_MS, 'x402');
@@ -165,6 +178,12 @@ export function createPayments(options: PaymentsOptions): Payments {
       const revoked = await (await store()).revokeToken(hashToken(paymentToken), now());
       if (revoked) logger.info({ token: hashToken(paymentToken).slice(0, 12) }, 'payment token revoked');
       return revoked;
+    },
+    async listTokens(serviceId) {
+      return listTokens(await store(), serviceId, now());
+    },
+    async revenue(range) {
+      return revenueReport(await store(), range, now());
     },
     logSetup() {
       if (config.payments === 'off') return;

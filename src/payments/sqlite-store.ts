@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { standingRefusal, type LedgerStore, type NewToken, type NonceKey, type TokenRefusal, type TokenState } from './store.js';
+import { MS_PER_DAY, standingRefusal, type ChargeTotal, type LedgerStore, type NewToken, type NonceKey, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { sqliteCallRecords } from './sqlite-call-records.js';
 
@@ -53,6 +53,15 @@ export function openSqliteLedger(file: string): LedgerStore {
     forgetNonce: db.prepare("DELETE FROM x402_nonces WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'"),
     closeNonce: db.prepare(
       "UPDATE x402_nonces SET state = @state, updated_at = @now WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'",
+    ),
+    tokens: db.prepare<[{ now: number; serviceId: string | null }], TokenRow & { token_hash: string; held: number }>(
+      `SELECT token_hash, service_id, calls_total, calls_used, expires_at, revoked_at, created_at, source,
+         (SELECT COUNT(*) FROM reservations r WHERE r.token_hash = t.token_hash AND r.state = 'held' AND r.lease_until > @now) AS held
+       FROM payment_tokens t WHERE @serviceId IS NULL OR service_id = @serviceId ORDER BY created_at, token_hash`,
+    ),
+    chargeTotals: db.prepare<[number, number], { service_id: string; day: number; usd: string; calls: number }>(
+      `SELECT service_id, created_at / ${MS_PER_DAY} AS day, usd, COUNT(*) AS calls FROM charges
+       WHERE created_at >= ? AND created_at < ? GROUP BY service_id, created_at / ${MS_PER_DAY}, usd ORDER BY day, service_id, usd`,
     ),
     settlement: db.prepare(
       `INSERT INTO settlements (network, asset, payer, nonce, amount, usd, transaction_hash, service_id, purpose, token_hash, created_at)
@@ -142,6 +151,12 @@ export function openSqliteLedger(file: string): LedgerStore {
     async recordSettlement(settlement, now, token) {
       settle.immediate(settlement, now, token);
       makeDurable();
+    },
+    async listTokens({ serviceId, now }) {
+      return statements.tokens.all({ now, serviceId: serviceId ?? null }).map((row) => ({ tokenHash: row.token_hash, ...toState(row, row.held) }));
+    },
+    async chargeTotals({ from, to }): Promise<ChargeTotal[]> {
+      return statements.chargeTotals.all(from, to).map((row) => ({ serviceId: row.service_id, day: row.day, usd: row.usd, calls: row.calls }));
     },
     async close() {
       if (db.open) db.close();

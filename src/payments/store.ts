@@ -23,8 +23,27 @@ export interface LedgerStore extends CallRecordStore {
   releaseNonce(key: NonceKey, now: number): Promise<void>;
   /** A settled authorization: its settlement, its charge (a call) or its token (a purchase), in one transaction. */
   recordSettlement(settlement: SettlementRecord, now: number, token?: NewToken): Promise<void>;
+  /** Operator: every token (optionally of one service), oldest first, with the uses held by calls in progress. */
+  listTokens(filter: { serviceId?: string; now: number }): Promise<TokenListing[]>;
+  /** Operator: charges made in [from, to), counted per service, UTC day and per-call USD amount. */
+  chargeTotals(range: { from: number; to: number }): Promise<ChargeTotal[]>;
   close(): Promise<void>;
 }
+
+export interface TokenListing extends TokenState {
+  tokenHash: string;
+}
+
+export interface ChargeTotal {
+  serviceId: string;
+  /** Days since the epoch, UTC. */
+  day: number;
+  /** The USD amount of each of these charges, decimal. */
+  usd: string;
+  calls: number;
+}
+
+export const MS_PER_DAY = 86_400_000;
 
 export interface NewToken {
   tokenHash: string;

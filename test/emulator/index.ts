@@ -56,7 +56,7 @@ export interface AlibabaEmulator {
   calls: Array<{ action: string; params: Record<string, string>; at: number }>;
   /** the next matching call(s) answer with this error */
   injectFault(fault: InjectedFault): void;
-  /** drop every injected fault that has not fired yet */
+  /** drop every injected fault and delay that has not fired yet */
   clearFaults(): void;
   /** the next call of that Action answers only after ms */
   delayNext(action: string, ms: number): void;
@@ -113,6 +113,7 @@ export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promi
     },
     clearFaults() {
       state.faults.length = 0;
+      state.delays.clear();
     },
     delayNext(action, ms) {
       const queue = state.delays.get(action) ?? [];

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createAppContext, type AppContext } from '../../src/app.js';
+import { closeAppContext, createAppContext, type AppContext } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { serveHttp } from '../../src/http/serve.js';
 import type { AlibabaEmulator } from '../emulator/index.js';
@@ -51,8 +51,7 @@ export async function startTestServer(
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await context.payments.close();
-      await context.tasks.close();
+      await closeAppContext(context);
       rmSync(dataDirectory, { recursive: true, force: true });
     },
   };

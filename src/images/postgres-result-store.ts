@@ -1,0 +1,83 @@
+import pg from 'pg';
+import { isResultId, newResultId, resultUrl, type ResultStore } from './result-store.js';
+
+/** Agreed by every process that creates the results table, so two first starts do not race. */
+const SCHEMA_LOCK = 402_2019_1232;
+const SWEEP_EVERY_MS = 60_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS stored_results (
+  id         TEXT PRIMARY KEY,
+  mime_type  TEXT NOT NULL,
+  bytes      BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stored_results_expiry ON stored_results(expires_at);
+`;
+
+export interface PostgresResultStoreOptions {
+  connectionString: string;
+  baseUrl: () => string;
+  ttlMs: number;
+  now?: () => number;
+}
+
+/**
+ * Results in PostgreSQL, so `/results/<id>` saved by one replica is served by every other. The table is created on
+ * first use under an advisory lock; expired rows are never served and are deleted by a sweep at most once a minute.
+ */
+export function createPostgresResultStore(options: PostgresResultStoreOptions): ResultStore {
+  const { connectionString, baseUrl, ttlMs } = options;
+  const now = options.now ?? Date.now;
+  const pool = new pg.Pool({ connectionString, max: 4 });
+  pool.on('error', () => undefined);
+  let ready: Promise<void> | undefined;
+  let lastSweep = 0;
+
+  const migrate = async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  const open = () =>
+    (ready ??= migrate().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+
+  async function sweepExpired(at: number): Promise<void> {
+    if (at - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = at;
+    await pool.query('DELETE FROM stored_results WHERE expires_at <= $1', [at]);
+  }
+
+  return {
+    async save(bytes, mimeType) {
+      await open();
+      const at = now();
+      await sweepExpired(at);
+      const id = newResultId(mimeType);
+      await pool.query('INSERT INTO stored_results (id, mime_type, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [id, mimeType, bytes, at, at + ttlMs]);
+      return { id, url: resultUrl(baseUrl(), id), mimeType };
+    },
+    async load(id) {
+      if (!isResultId(id)) return null;
+      await open();
+      const row = (await pool.query<{ bytes: Buffer; mime_type: string }>('SELECT bytes, mime_type FROM stored_results WHERE id = $1 AND expires_at > $2', [id, now()])).rows[0];
+      return row ? { bytes: row.bytes, mimeType: row.mime_type } : null;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

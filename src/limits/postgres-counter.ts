@@ -1,0 +1,60 @@
+import pg from 'pg';
+import type { HitCounter } from './hit-counter.js';
+
+/** Agreed by every process that creates the counters table, so two first starts do not race. */
+const SCHEMA_LOCK = 402_2019_1233;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rate_limit_hits (
+  key    TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  hits   INTEGER NOT NULL,
+  PRIMARY KEY (key, minute)
+);
+`;
+
+/** Hits counted in PostgreSQL: one upsert per key, so every replica sees the same count. Old windows are deleted. */
+export function createPostgresCounter(connectionString: string): HitCounter {
+  const pool = new pg.Pool({ connectionString, max: 4 });
+  pool.on('error', () => undefined);
+  let ready: Promise<void> | undefined;
+  let sweptWindow = -1;
+
+  const migrate = async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  const open = () =>
+    (ready ??= migrate().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+
+  return {
+    async hit(key, window) {
+      await open();
+      if (window !== sweptWindow) {
+        sweptWindow = window;
+        await pool.query('DELETE FROM rate_limit_hits WHERE minute < $1', [window - 1]);
+      }
+      const { rows } = await pool.query<{ hits: number }>(
+        'INSERT INTO rate_limit_hits (key, minute, hits) VALUES ($1, $2, 1) ON CONFLICT (key, minute) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING hits',
+        [key, window],
+      );
+      return rows[0].hits;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
