@@ -1,5 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
+import { isInside, resolvePlaces } from './places.js';
+import { RESULT_EXTENSIONS } from './media-types.js';
 import path from 'node:path';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
@@ -16,7 +18,6 @@ import { base64Length, previewWithin } from './preview.js';
 /** REST data: URLs; past this a result belongs behind a link. (MCP's cap is IMAGESEG_INLINE_MAX_BYTES.) */
 export const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 
 export type Transport = 'mcp' | 'rest' | 'cli';
 
@@ -70,12 +71,7 @@ function alreadyExists(file: string): AppError {
   return new AppError('INVALID_ARGUMENT', `outputPath ${file} already exists (or is a link); results never replace a file: choose a new name`, { details: { fields: ['outputPath'] } });
 }
 
-function insideAny(file: string, places: readonly string[]): boolean {
-  return places.some((place) => file === place || file.startsWith(place + path.sep));
-}
-
 const exists = (file: string) => lstat(file).then(() => true, () => false);
-const resolveAll = (places: readonly string[]) => Promise.all(places.map((place) => realpath(place).catch(() => path.resolve(place))));
 
 /**
  * Where a result file really goes: its folder's links resolved, inside a root, not onto or under the server's
@@ -84,9 +80,9 @@ const resolveAll = (places: readonly string[]) => Promise.all(places.map((place)
  */
 async function writablePath(file: string, places: FilePlaces): Promise<string> {
   const directory = await realpath(path.dirname(file)).catch(() => undefined);
-  if (!directory || !insideAny(directory, await resolveAll(places.fileRoots))) throw outsideRoots(file, places.fileRoots);
+  if (!directory || !isInside(directory, await resolvePlaces(places.fileRoots))) throw outsideRoots(file, places.fileRoots);
   const target = path.join(directory, path.basename(file));
-  if (insideAny(target, await resolveAll(places.protectedPaths ?? []))) {
+  if (isInside(target, await resolvePlaces(places.protectedPaths ?? []))) {
     throw new AppError('INVALID_ARGUMENT', `outputPath ${file} is in the server's data directory (ledger, stored results); results are never written there`, { details: { fields: ['outputPath'] } });
   }
   return target;
@@ -107,7 +103,7 @@ async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: st
  * included) and O_NOFOLLOW refuses a link. Without an outputPath the first free name wins (`.png`, `-1.png`, ...).
  */
 async function writeNewFile(context: DeliveryContext, options: OutputOptions, image: ResultImage, index: number, requestId: string): Promise<string> {
-  const extension = EXTENSIONS[image.mimeType] ?? 'png';
+  const extension = RESULT_EXTENSIONS[image.mimeType] ?? 'png';
   const suffix = index === 0 ? '' : `-${index + 1}`;
   let base: string;
   let ext: string;

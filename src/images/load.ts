@@ -3,6 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
+import { isInside, resolvePlaces } from './places.js';
 import { fileURLToPath } from 'node:url';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
@@ -190,8 +191,7 @@ async function readAllowedFile(field: string, filePath: string, fileRoots: reado
   const resolved = await realpath(path.resolve(filePath)).catch(() => {
     throw new AppError('IMAGE_UNREACHABLE', `${field}: no such file ${filePath}`, { details: { field } });
   });
-  const roots = await Promise.all(fileRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
-  if (!roots.some((root) => resolved === root || resolved.startsWith(root + path.sep))) {
+  if (!isInside(resolved, await resolvePlaces(fileRoots))) {
     throw new AppError('INVALID_ARGUMENT', `${field}: ${filePath} is outside the allowed roots (IMAGESEG_FILE_ROOTS: ${fileRoots.join(', ')}); move it under one or add its folder there`, {
       details: { field },
     });

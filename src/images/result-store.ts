@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { RESULT_EXTENSIONS, mediaTypeOfExtension } from './media-types.js';
 
 export interface StoredResult {
   id: string;
@@ -18,11 +19,10 @@ export interface ResultStore {
 /** The base of result links over stdio: MCP resources this process serves (src/mcp/result-resources.ts). */
 export const RESULT_RESOURCE_BASE = 'imageseg://local';
 
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 const ID_PATTERN = /^[a-f0-9]{32}\.(png|jpg|webp)$/;
 
 /** 128 random bits and the format's extension: the id is the only thing between a result and anyone else. */
-export const newResultId = (mimeType: string) => `${randomBytes(16).toString('hex')}.${EXTENSIONS[mimeType] ?? 'png'}`;
+export const newResultId = (mimeType: string) => `${randomBytes(16).toString('hex')}.${RESULT_EXTENSIONS[mimeType] ?? 'png'}`;
 export const isResultId = (id: string) => ID_PATTERN.test(id);
 export const resultUrl = (baseUrl: string, id: string) => `${baseUrl.replace(/\/$/, '')}/results/${id}`;
 
@@ -59,7 +59,7 @@ export function createFileResultStore(options: { directory: string; baseUrl: () 
       const info = await stat(file).catch(() => null);
       if (!info || Date.now() - info.mtimeMs > ttlMs) return null;
       const extension = id.split('.').pop()!;
-      const mimeType = Object.entries(EXTENSIONS).find(([, value]) => value === extension)?.[0] ?? 'application/octet-stream';
+      const mimeType = mediaTypeOfExtension(extension);
       return { bytes: await readFile(file), mimeType };
     },
     close: async () => undefined,
