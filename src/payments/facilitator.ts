@@ -39,9 +39,9 @@ export function createFacilitator(options: { url?: string; timeoutMs?: number })
         if (answer.isValid) return undefined;
         return refuse(answer.invalidReason ?? REASON.facilitatorRefused, `The payment facilitator refused the payment: ${answer.invalidMessage ?? answer.invalidReason ?? 'no reason given'}`);
       } catch (error) {
-        const refused = error as { invalidReason?: string; invalidMessage?: string };
-        if (refused.invalidReason) {
-          return refuse(refused.invalidReason, `The payment facilitator refused the payment: ${refused.invalidMessage ?? refused.invalidReason}`);
+        const { VerifyError } = await import('@x402/core/types');
+        if (error instanceof VerifyError && error.invalidReason) {
+          return refuse(error.invalidReason, `The payment facilitator refused the payment: ${error.invalidMessage ?? error.invalidReason}`);
         }
         return unavailable('verify', error);
       }
@@ -52,8 +52,8 @@ export function createFacilitator(options: { url?: string; timeoutMs?: number })
         if (answer.success) return { settlement: answer };
         return { refusal: settlementFailed(answer.errorReason, answer.errorMessage) };
       } catch (error) {
-        const failed = error as { errorReason?: string; errorMessage?: string };
-        if (failed.errorReason) return { refusal: settlementFailed(failed.errorReason, failed.errorMessage) };
+        const { SettleError } = await import('@x402/core/types');
+        if (error instanceof SettleError && error.errorReason) return { refusal: settlementFailed(error.errorReason, error.errorMessage) };
         return {
           refusal: refuse(REASON.settlementFailed, `The payment facilitator did not confirm the settlement (${describe(error)}); the result is withheld and this server will not submit the authorization again`, {
             retryable: true,
