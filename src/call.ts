@@ -11,7 +11,7 @@ import { primaryImageField } from './catalog/image-fields.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
 import type { ResultStore } from './images/result-store.js';
-import { checkDeliveryOptions, deliverResults, type Transport } from './images/deliver.js';
+import { checkDeliveryOptions, deliverResults, type CallerKind } from './images/deliver.js';
 import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -24,7 +24,7 @@ export interface CallRequest {
   tool: string;
   arguments: unknown;
   /** Decides the default delivery: inline images over MCP, links over REST and the CLI. */
-  transport: Transport;
+  transport: CallerKind;
   payment?: PaymentCredentials;
   onProgress?: (progress: Progress) => void;
   /** Aborted when the caller cancels or goes away: the call stops and nothing is charged. */

@@ -3,7 +3,7 @@ import { AppError, toAppError } from '../errors.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
-import type { Transport } from '../images/deliver.js';
+import type { CallerKind } from '../images/deliver.js';
 import type { Logger } from '../logger.js';
 import { paymentIdentifierOf, type BatchPayment, type CallRecordStore, type PaymentCredentials, type PaymentGate } from '../payments/index.js';
 import type { Progress, ResultImage } from '../providers/provider.js';
@@ -20,7 +20,7 @@ export interface BatchRequest {
   tool: string;
   /** Each item: that capability's arguments, as for one call. */
   items: unknown;
-  transport: Transport;
+  transport: CallerKind;
   payment?: PaymentCredentials;
   /** One notification per item done. */
   onProgress?: (progress: Progress) => void;

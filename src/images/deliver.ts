@@ -19,10 +19,11 @@ import { base64Length, previewWithin } from './preview.js';
 export const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
-export type Transport = 'mcp' | 'rest' | 'cli';
+/** Which kind of client a call answers: it decides the default delivery (inline over MCP, links over REST and the CLI). */
+export type CallerKind = 'mcp' | 'rest' | 'cli';
 
 export interface DeliveryContext {
-  transport: Transport;
+  transport: CallerKind;
   results: ResultStore;
   fetchOptions: ImageLoadOptions;
   /** Non-empty only over stdio, where writing files for the user makes sense. */
