@@ -140,17 +140,53 @@ async function writeNewFile(context: DeliveryContext, options: OutputOptions, im
   throw new AppError('INVALID_ARGUMENT', `no free file name next to ${base}${ext}; pass outputPath`, { details: { fields: ['outputPath'] } });
 }
 
+/** One result image on its way out: where it came from and what delivering it may add to the answer. */
+interface DeliveryStep {
+  ref: string;
+  index: number;
+  requestId: string;
+  /** Already saved by us (ours, fitted back, or transformed): a link to it exists. */
+  kept: boolean;
+  /** The caller chose the mode (`deliver`), rather than taking the transport's default. */
+  explicit: boolean;
+  options: OutputOptions;
+  context: DeliveryContext;
+  inline: ResultImage[];
+  notes: string[];
+}
+
+/** The one place results are saved (`/results/<id>`, or over stdio this process's MCP resources). */
+async function saved(image: ResultImage, context: DeliveryContext): Promise<ResultImage> {
+  return { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
+}
+
+type DeliverMode = (image: ResultImage, step: DeliveryStep) => Promise<ResultImage>;
+
+/** What each delivery mode does with one result image whose bytes we hold. */
+const MODES: Record<DeliveryMode, DeliverMode> = {
+  url: async (image) => image,
+  stored: async (image, step) => (step.kept ? image : saved(image, step.context)),
+  file: async (image, step) => ({ ...image, url: await writeNewFile(step.context, step.options, image, step.index, step.requestId) }),
+  inline: async (image, step) => {
+    const { transport } = step.context;
+    if (transport === 'mcp') return inlineForModel(image, step);
+    if (transport === 'cli' || image.bytes.length <= MAX_INLINE_BYTES) step.inline.push(image);
+    if (transport === 'cli') return image;
+    if (image.bytes.length <= MAX_INLINE_BYTES) return { ...image, url: `data:${image.mimeType};base64,${image.bytes.toString('base64')}` };
+    // REST, too big for a data: URL: taken as the default it keeps the provider's link; asked for, it gets ours.
+    if (!step.explicit) return image;
+    step.notes.push(`${step.ref} is ${Math.round(image.bytes.length / 1024)} KB, over the ${MAX_INLINE_BYTES / 1024 / 1024} MB inline cap: delivered as a stored link`);
+    return step.kept ? image : saved(image, step.context);
+  },
+};
+
 /**
- * Step 6 of the pipeline: fetch and check result images when the delivery needs their bytes, rework them with
- * sharp if asked, then hand them over as links, stored links, inline images or files.
+ * Step 6 of the pipeline: fetch and check result images when the delivery needs their bytes, fit them back to an
+ * input that was scaled down, rework them with sharp if asked, then hand them over as the mode says.
  */
 export async function deliverResults(result: ProviderResult, options: OutputOptions, context: DeliveryContext): Promise<Delivered> {
-  const explicit = options.deliver;
-  const mode: DeliveryMode = explicit ?? (context.transport === 'mcp' ? 'inline' : 'url');
-  // Over stdio nobody serves /results: the full result is a file beside a local input, or an MCP resource.
-  const overStdio = context.transport === 'mcp' && context.fileRoots.length > 0;
+  const mode: DeliveryMode = options.deliver ?? (context.transport === 'mcp' ? 'inline' : 'url');
   const transform = wantsTransform(options);
-  const refs = findResultImages(result.data);
   const held = new Map((result.images ?? []).map((image) => [image.field, image]));
   const needBytes = mode !== 'url' || transform || context.fitted !== undefined;
   let data = result.data;
@@ -158,53 +194,23 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
   const inline: ResultImage[] = [];
   const notes: string[] = [];
 
-  for (const [index, ref] of refs.entries()) {
+  for (const [index, ref] of findResultImages(result.data).entries()) {
     let image = held.get(ref.path);
     let kept = image !== undefined;
     if (!image && !needBytes) continue;
-    if (!image) {
-      const bytes = await fetchImageBytes(ref.url, ref.path, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
-        throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${ref.path}: ${(error as Error).message}`, { retryable: true, details: { url: redactUrl(ref.url) }, cause: error });
-      });
-      const { mimeType } = await verifiedImage(bytes, ref.url);
-      image = { field: ref.path, url: ref.url, mimeType, bytes };
-    }
+    image ??= await fetchResult(ref.path, ref.url, context);
     if (context.fitted) {
       const restored = await restoreToOriginal(image.bytes, context.fitted);
       if (restored) {
-        image = { field: ref.path, url: (await context.results.save(restored.bytes, restored.mimeType)).url, ...restored };
+        image = await saved({ field: ref.path, url: image.url, ...restored }, context);
         kept = true;
       }
     }
     if (transform) {
-      const transformed = await transformResult(image.bytes, options);
-      const stored = await context.results.save(transformed.bytes, transformed.mimeType);
-      image = { field: ref.path, url: stored.url, mimeType: transformed.mimeType, bytes: transformed.bytes };
+      image = await saved({ field: ref.path, url: image.url, ...(await transformResult(image.bytes, options)) }, context);
       kept = true;
     }
-    if (mode === 'stored' && !kept) {
-      const stored = await context.results.save(image.bytes, image.mimeType);
-      image = { ...image, url: stored.url };
-    }
-    if (mode === 'file') {
-      const file = await writeNewFile(context, options, image, index, result.requestId);
-      image = { ...image, url: file };
-    }
-    if (mode === 'inline') {
-      if (context.transport === 'cli') {
-        inline.push(image);
-      } else if (context.transport === 'rest') {
-        if (image.bytes.length <= MAX_INLINE_BYTES) {
-          inline.push(image);
-          image = { ...image, url: `data:${image.mimeType};base64,${image.bytes.toString('base64')}` };
-        } else if (explicit) {
-          if (!kept) image = { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
-          notes.push(`${ref.path} is ${Math.round(image.bytes.length / 1024)} KB, over the ${MAX_INLINE_BYTES / 1024 / 1024} MB inline cap: delivered as a stored link`);
-        }
-      } else {
-        image = await inlineForModel(image, { ref: ref.path, kept, explicit: explicit !== undefined, overStdio, index, requestId: result.requestId }, options, context, inline, notes);
-      }
-    }
+    image = await MODES[mode](image, { ref: ref.path, index, requestId: result.requestId, kept, explicit: options.deliver !== undefined, options, context, inline, notes });
     data = replaceAt(data, ref.path, image.url);
     images.push(image);
   }
@@ -212,29 +218,33 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
   return { data, images, inline, notes };
 }
 
+async function fetchResult(field: string, url: string, context: DeliveryContext): Promise<ResultImage> {
+  const bytes = await fetchImageBytes(url, field, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
+    throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${field}: ${(error as Error).message}`, { retryable: true, details: { url: redactUrl(url) }, cause: error });
+  });
+  const { mimeType } = await verifiedImage(bytes, url);
+  return { field, url, mimeType, bytes };
+}
+
 /**
  * MCP: the image itself when it fits IMAGESEG_INLINE_MAX_BYTES, else a preview that says so; and the full result
  * somewhere the client can reach: over stdio a file beside a local input or this process's MCP resource, over HTTP
  * a stored link.
  */
-async function inlineForModel(
-  image: ResultImage,
-  place: { ref: string; kept: boolean; explicit: boolean; overStdio: boolean; index: number; requestId: string },
-  options: OutputOptions,
-  context: DeliveryContext,
-  inline: ResultImage[],
-  notes: string[],
-): Promise<ResultImage> {
+async function inlineForModel(image: ResultImage, step: DeliveryStep): Promise<ResultImage> {
+  const { context, notes } = step;
+  // Over stdio nobody serves /results: the full result is a file beside a local input, or an MCP resource.
+  const overStdio = context.fileRoots.length > 0;
   const small = base64Length(image.bytes.length) <= context.inlineMaxBytes;
   if (small) {
-    inline.push(image);
+    step.inline.push(image);
   } else {
     const preview = await previewWithin(image, context.inlineMaxBytes);
-    inline.push(preview.image);
-    notes.push(`the image shown is a ${preview.to} preview of the ${preview.from} result ${place.ref}`);
+    step.inline.push(preview.image);
+    notes.push(`the image shown is a ${preview.to} preview of the ${preview.from} result ${step.ref}`);
   }
-  if (place.overStdio && !place.explicit && context.inputFile) {
-    const file = await writeNewFile(context, options, image, place.index, place.requestId).catch((error: unknown) => {
+  if (overStdio && !step.explicit && context.inputFile) {
+    const file = await writeNewFile(context, step.options, image, step.index, step.requestId).catch((error: unknown) => {
       notes.push(`could not write the full result next to ${context.inputFile} (${(error as Error).message})`);
       return undefined;
     });
@@ -244,8 +254,6 @@ async function inlineForModel(
     }
   }
   // Over stdio the full result is one of this process's MCP resources; over HTTP a big one gets a stored link.
-  if (!place.kept && (place.overStdio || !small)) {
-    return { ...image, url: (await context.results.save(image.bytes, image.mimeType)).url };
-  }
+  if (!step.kept && (overStdio || !small)) return saved(image, context);
   return image;
 }
