@@ -5,6 +5,7 @@ import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ProviderResult, ResultImage } from '../providers/provider.js';
 import type { ResultStore } from './result-store.js';
+import type { ResultShape } from '../catalog/capability.js';
 import { fetchImageBytes, redactUrl, type ImageLoadOptions } from './load.js';
 import { transformResult } from './transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
@@ -29,6 +30,8 @@ export interface DeliveryContext {
   /** The local file the first image input came from, if any (default place for deliver="file"). */
   inputFile?: string;
   serviceId: string;
+  /** Where the Action's result images sit in `data` (the descriptor's `resultShape`). */
+  resultShape: ResultShape;
   /** The largest inline MCP image, as base64; bigger ones are sent as a preview. */
   inlineMaxBytes: number;
   /** The primary input, when it was brought down to the Action's limits: results are scaled back to it. */
@@ -153,7 +156,7 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
   // Over stdio nobody serves /results: the full result is a file beside a local input, or an MCP resource.
   const overStdio = context.transport === 'mcp' && context.fileRoots.length > 0;
   const transform = wantsTransform(options);
-  const refs = findResultImages(result.data);
+  const refs = findResultImages(result.data, context.resultShape);
   const held = new Map((result.images ?? []).map((image) => [image.field, image]));
   const needBytes = mode !== 'url' || transform || context.fitted !== undefined;
   let data = result.data;
