@@ -1,13 +1,12 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from './errors.js';
 import type { Catalog } from './catalog/lookup.js';
-import type { Capability } from './catalog/capability.js';
+import { imageFieldOf, type Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
 import { findResultImages } from './images/result-fields.js';
 import { paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate } from './payments/index.js';
 import type { Progress, Provider, ProviderResult, ResultImage } from './providers/provider.js';
 import { fitToLimits, sourceLimits, type FittedImage } from './images/fit.js';
-import { primaryImageField } from './catalog/image-fields.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { loadImage, type ImageLoadOptions, type LoadedImage } from './images/load.js';
 import type { ResultStore } from './images/result-store.js';
@@ -110,7 +109,7 @@ async function loadImages(capability: Capability, params: Record<string, unknown
       loaded[field] = fitted ? { ...fitted.sent, ...pick(image) } : image;
     }),
   );
-  const primary = primaryImageField(capability);
+  const primary = imageFieldOf(capability, 'primary');
   return { loaded, fitted: fittings.find((fitted) => fitted.field === primary) };
 }
 
@@ -120,7 +119,7 @@ function pick(image: LoadedImage): Partial<LoadedImage> {
 }
 
 function toOutput(capability: Capability, result: ProviderResult, data: Record<string, unknown>, notes: string[], servedBy: string): ToolOutput {
-  const imageCount = findResultImages(data).length;
+  const imageCount = findResultImages(data, capability.resultShape).length;
   const summary = imageCount > 0 ? `${capability.title}: ${imageCount} result image(s)` : stillProcessing(capability, data) ?? `${capability.title}: done`;
   return {
     code: '200',
@@ -137,7 +136,7 @@ function stillProcessing(capability: Capability, data: Record<string, unknown>):
   if (!role) return undefined;
   const status = String(data[role.statusField] ?? '');
   if (role.succeeded.includes(status) || role.failed.includes(status)) return undefined;
-  return `still processing (Status ${status || 'unknown'}): call ${capability.tool} again with the same JobId in a few seconds`;
+  return `still processing (Status ${status || 'unknown'}): call ${capability.tool} again with the same ${role.jobIdParameter} in a few seconds`;
 }
 
 function cancelledError(signal: AbortSignal, shutdown?: AbortSignal): AppError {
@@ -192,6 +191,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         fileRoots: dependencies.images.fileRoots,
         inputFile: Object.keys(capability.images).map((field) => images[field]?.sourcePath).find(Boolean),
         serviceId: capability.serviceId,
+        resultShape: capability.resultShape,
         inlineMaxBytes: dependencies.inlineMaxBytes,
         ...(fitted ? { fitted } : {}),
       });

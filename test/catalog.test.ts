@@ -5,6 +5,10 @@ import { createCatalog } from '../src/catalog/lookup.js';
 import { searchCapabilities } from '../src/catalog/search.js';
 import { buildOpenApi } from '../src/catalog/openapi.js';
 import { inputJsonSchemaOf } from '../src/catalog/schemas.js';
+import { findResultImages } from '../src/images/result-fields.js';
+import { ACTIONS as EMULATED_ACTIONS } from './emulator/actions.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const ACTIONS = [
   'SegmentBody', 'SegmentHead', 'SegmentFace', 'SegmentHair', 'ParseFace', 'SegmentSkin', 'SegmentCommodity', 'SegmentFurniture',
@@ -15,8 +19,48 @@ const ACTIONS = [
 describe('catalog', () => {
   const catalog = createCatalog(capabilities);
 
-  it('has one descriptor for each of the 22 Alibaba imageseg Actions', () => {
+  it('has one descriptor for each Alibaba imageseg Action', () => {
     expect(capabilities.map((capability) => capability.action).sort()).toEqual([...ACTIONS].sort());
+  });
+
+  it('says in each descriptor where its result images sit, as the emulated reference answers', () => {
+    for (const capability of capabilities) {
+      const fields = EMULATED_ACTIONS.get(capability.action)!.dataFields;
+      if (capability.resultShape === 'Job') expect(capability.jobResult).toBeDefined();
+      else if (capability.resultShape.startsWith('Elements')) expect(fields).toContain('Elements');
+      else expect(fields).toContain(capability.resultShape);
+    }
+    const data = { OriginImageURL: 'o', Elements: [{ ImageURL: 'a', OriginImageURL: 'o' }, { ClassUrl: { tops: 'c' } }], Status: 'PROCESS_SUCCESS' };
+    expect(findResultImages(data, 'ElementsWithOrigin')).toEqual([{ path: 'Elements[0].ImageURL', url: 'a' }]);
+    expect(findResultImages({ ImageUrl: 'u', JobId: 'j' }, 'ImageUrl')).toEqual([{ path: 'ImageUrl', url: 'u' }]);
+    expect(findResultImages({ ImageUrl: 'u', JobId: 'j' }, 'ImageURL')).toEqual([]);
+    expect(findResultImages({ JobId: 'j', Status: 'PROCESS_SUCCESS', ImageUrl: 'u' }, 'Job')).toEqual([{ path: 'ImageUrl', url: 'u' }]);
+  });
+
+  it('gives each image parameter one role, one primary image per capability, and describes it from its limits', () => {
+    for (const capability of capabilities) {
+      const images = Object.entries(capability.images);
+      if (images.length === 0) continue;
+      expect(images.filter(([, image]) => image?.role === 'primary')).toHaveLength(1);
+      for (const [field, image] of images) {
+        const description = (inputJsonSchemaOf(capability) as { properties: Record<string, { description: string }> }).properties[field]!.description;
+        expect(description).toContain(`at most ${Number((image!.maxBytes / 1024 / 1024).toFixed(2))} MB`);
+        if (image!.maxSide) expect(description).toContain(`smaller than ${image!.maxSide}x${image!.maxSide} pixels`);
+        if (image!.minSide) expect(description).toContain(`larger than ${image!.minSide}x${image!.minSide}`);
+      }
+    }
+  });
+
+  it('knows an Action only in its descriptor (and GetAsyncJobResult in the Alibaba job poller)', () => {
+    const files = (folder: string): string[] =>
+      readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(folder, entry.name)) : entry.name.endsWith('.ts') ? [path.join(folder, entry.name)] : []));
+    const naming = new Map<string, string[]>();
+    for (const file of files('src')) {
+      const source = readFileSync(file, 'utf8');
+      const named = capabilities.map((capability) => capability.action).filter((action) => new RegExp(`['"\`]${action}['"\`]`).test(source));
+      if (named.length > 0) naming.set(file.split(path.sep).join('/'), named);
+    }
+    expect(Object.fromEntries(naming)).toEqual({ 'src/providers/alibaba/jobs.ts': ['GetAsyncJobResult'] });
   });
 
   it('names every tool after its serviceId and keeps the seeds\' ids', () => {
@@ -56,7 +100,7 @@ describe('catalog', () => {
     const sky = searchCapabilities(capabilities, 'sky').slice(0, 3).map((hit) => hit.capability.action);
     expect(sky.sort()).toEqual(['ChangeSky', 'SegmentHDSky', 'SegmentSky']);
     expect(searchCapabilities(capabilities, 'zzzz-nothing-matches')).toEqual([]);
-    expect(searchCapabilities(capabilities, '')).toHaveLength(22);
+    expect(searchCapabilities(capabilities, '')).toHaveLength(capabilities.length);
   });
 
   it('publishes a valid OpenAPI 3.1 document covering every endpoint', async () => {

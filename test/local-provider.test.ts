@@ -179,7 +179,7 @@ describe('local provider: wiring', () => {
   });
 
   it('shapes Data as the reference documents each Action', () => {
-    const shapeOf = (action: string) => capability(action).resultShape ?? 'ImageURL';
+    const shapeOf = (action: string) => capability(action).resultShape;
     expect(responseData(shapeOf('SegmentCommodity'), 'u').data).toEqual({ ImageURL: 'u' });
     expect(responseData(shapeOf('SegmentHDCommonImage'), 'u').data).toEqual({ ImageUrl: 'u' });
     expect(responseData(shapeOf('RefineMask'), 'u').data).toEqual({ Elements: [{ ImageURL: 'u' }] });

@@ -9,6 +9,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { emulatorEnvironment } from './support/server.js';
 import { discOnWhite } from './support/images.js';
+import { capabilities } from '../tools/index.js';
 
 const CLI = path.resolve('dist/cli.js');
 let emulator: AlibabaEmulator;
@@ -30,13 +31,13 @@ function environment(): Record<string, string> {
 }
 
 describe('MCP over stdio (the built CLI)', () => {
-  it('lists 22 tools and batch_segmentation, and runs a call through the emulator', async () => {
+  it('lists one tool per capability and batch_segmentation, and runs a call through the emulator', async () => {
     const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio'], env: environment(), stderr: 'pipe' });
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(23);
+      expect(tools).toHaveLength(capabilities.length + 1);
       expect(tools.map((tool) => tool.name)).toContain('batch_segmentation');
       const imageUrl = emulator.hostImage(await discOnWhite());
       const result = (await client.callTool({ name: 'product_background_removal', arguments: { ImageURL: imageUrl } })) as CallToolResult;

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 动物分割 SegmentAnimal (imageseg 2019-12-30). */
 export const animalSegmentation = defineCapability({
   serviceId: 'animal-segmentation',
   legacyIds: ['aliyun-imageseg-segment-animal'],
-  tool: 'animal_segmentation',
   action: 'SegmentAnimal',
   title: 'Animal segmentation',
   summary:
@@ -27,18 +25,12 @@ export const animalSegmentation = defineCapability({
     'matting',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 2000x2000 pixels. Alibaba times out downloading the image after 2 seconds. A URL must not contain Chinese characters.',
-    ),
-    ReturnForm: z
-      .enum(['mask', 'whiteBK'])
-      .optional()
-      .describe(
-        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask', 'whiteBK']),
   },
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: 'Alibaba times out downloading the image after 2 seconds.',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG 、BMP、PNG
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 50, // 图像分辨率：大于50×50像素，小于2000×2000像素
@@ -47,5 +39,6 @@ export const animalSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
   localModel: 'salient-object',
 });

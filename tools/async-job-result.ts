@@ -5,7 +5,6 @@ import { defineCapability } from '../src/catalog/capability.js';
 export const asyncJobResult = defineCapability({
   serviceId: 'async-job-result',
   legacyIds: ['aliyun-imageseg-get-async-job-result'],
-  tool: 'async_job_result',
   action: 'GetAsyncJobResult',
   title: 'Async job result',
   summary:
@@ -32,6 +31,7 @@ export const asyncJobResult = defineCapability({
   images: {},
   async: 'never',
   price: null,
+  resultShape: 'Job',
   jobResult: {
     jobIdParameter: 'JobId',
     statusField: 'Status',

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 人体分割 SegmentBody (imageseg 2019-12-30). */
 export const bodySegmentation = defineCapability({
   serviceId: 'body-segmentation',
   legacyIds: ['aliyun-imageseg-segment-body'],
-  tool: 'body_segmentation',
   action: 'SegmentBody',
   title: 'Body segmentation',
   summary:
@@ -28,24 +27,18 @@ export const bodySegmentation = defineCapability({
     'people',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
-    ),
     Async: z
       .boolean()
       .optional()
       .describe(
         'true: run as an Alibaba job; this call waits for it and returns the result all the same (with progress). Default false.',
       ),
-    ReturnForm: z
-      .enum(['mask', 'crop', 'whiteBK'])
-      .optional()
-      .describe(
-        'Form of the returned image. "mask": a single-channel black-and-white mask; "crop": a 4-channel PNG cropped to the subject (blank edges cut off); "whiteBK": the people on a white background. If omitted (or any other value), a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask', 'crop', 'whiteBK']),
   },
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: '8-, 16- and 64-bit PNG not supported.',
       formats: ['jpeg', 'png', 'bmp', 'webp'], // 图像格式：JPEG、JPG、PNG（不支持8位、16位、64位PNG）、BMP、WEBP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       maxSide: 1280, // 图像分辨率：小于1280×1280像素: strictly less (小于) in the reference; documented number kept
@@ -53,5 +46,6 @@ export const bodySegmentation = defineCapability({
   },
   async: 'optional',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
   localModel: 'person',
 });

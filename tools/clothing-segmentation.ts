@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 服饰分割 SegmentCloth (imageseg 2019-12-30). */
 export const clothingSegmentation = defineCapability({
   serviceId: 'clothing-segmentation',
   legacyIds: ['aliyun-imageseg-segment-cloth'],
-  tool: 'clothing_segmentation',
   action: 'SegmentCloth',
   title: 'Clothing segmentation',
   summary:
@@ -26,13 +24,10 @@ export const clothingSegmentation = defineCapability({
     'transparent background',
     'matting',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: PNG, JPEG/JPG or BMP; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 50, // 图像分辨率：大于50×50像素，且小于3000×3000像素
@@ -41,4 +36,5 @@ export const clothingSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'Elements',
 });

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 五官分割 ParseFace (imageseg 2019-12-30). */
 export const faceParsing = defineCapability({
   serviceId: 'face-parsing',
   legacyIds: ['aliyun-imageseg-parse-face'],
-  tool: 'face_parsing',
   action: 'ParseFace',
   title: 'Face parsing (facial features)',
   summary:
@@ -28,13 +26,11 @@ export const faceParsing = defineCapability({
     'semantic segmentation',
     'makeup',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG or PNG; at most 4 MB; larger than 100x100 and smaller than 2048x2048 pixels; aspect ratio (width/height) between 0.5 and 2. It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: 'It must contain exactly one frontal face without glasses, hat or other occlusion; the face must be at least 100x100 pixels and its box at least 1/10 of the corresponding image side.',
       formats: ['jpeg', 'png'], // 图像格式：JPG、JPEG 、PNG
       maxBytes: 4 * 1024 * 1024, // 图像大小：不超过4 MB
       minSide: 100, // 图像分辨率：大于100×100像素，小于2048×2048像素
@@ -44,4 +40,5 @@ export const faceParsing = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'Elements',
 });

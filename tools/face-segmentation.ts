@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 面部分割 SegmentFace (imageseg 2019-12-30). */
 export const faceSegmentation = defineCapability({
   serviceId: 'face-segmentation',
   legacyIds: ['aliyun-imageseg-segment-face'],
-  tool: 'face_segmentation',
   action: 'SegmentFace',
   title: 'Face segmentation',
   summary:
@@ -23,13 +21,10 @@ export const faceSegmentation = defineCapability({
     'transparent background',
     'facial region',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['jpeg', 'png', 'bmp'], // 图像格式：JPEG、JPG、PNG、BMP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素
@@ -38,4 +33,5 @@ export const faceSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'Elements',
 });

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 食品分割 SegmentFood (imageseg 2019-12-30). */
 export const foodSegmentation = defineCapability({
   serviceId: 'food-segmentation',
   legacyIds: ['aliyun-imageseg-segment-food'],
-  tool: 'food_segmentation',
   action: 'SegmentFood',
   title: 'Food segmentation',
   summary:
@@ -26,18 +24,11 @@ export const foodSegmentation = defineCapability({
     'matting',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
-    ),
-    ReturnForm: z
-      .enum(['mask', 'whiteBK'])
-      .optional()
-      .describe(
-        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask', 'whiteBK']),
   },
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 4 * 1024 * 1024, // 图像大小：不超过4 MB
       minSide: 40, // 图像分辨率：大于40×40像素，小于1999×1999像素
@@ -46,4 +37,5 @@ export const foodSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
 });

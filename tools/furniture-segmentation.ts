@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 家具分割 SegmentFurniture (imageseg 2019-12-30). */
 export const furnitureSegmentation = defineCapability({
   serviceId: 'furniture-segmentation',
   legacyIds: ['aliyun-imageseg-segment-furniture'],
-  tool: 'furniture_segmentation',
   action: 'SegmentFurniture',
   title: 'Furniture segmentation',
   summary:
@@ -24,13 +22,10 @@ export const furnitureSegmentation = defineCapability({
     'transparent background',
     'matting',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: PNG, JPEG/JPG or BMP; at most 4 MB; larger than 40x40 and smaller than 1999x1999 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 4 * 1024 * 1024, // 图像大小：不超过4 MB
       minSide: 40, // 图像分辨率：大于40×40像素，小于1999×1999像素

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 通用分割 SegmentCommonImage (imageseg 2019-12-30). */
 export const generalSegmentation = defineCapability({
   serviceId: 'general-segmentation',
   legacyIds: ['aliyun-imageseg-segment-common-image'],
-  tool: 'general_segmentation',
   action: 'SegmentCommonImage',
   title: 'General subject segmentation',
   summary:
@@ -28,18 +26,12 @@ export const generalSegmentation = defineCapability({
     'white background',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-    ),
-    ReturnForm: z
-      .enum(['mask', 'whiteBK'])
-      .optional()
-      .describe(
-        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask', 'whiteBK']),
   },
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: '8-, 16- and 64-bit PNG not supported.',
       formats: ['jpeg', 'png', 'bmp', 'webp'], // 图像格式：JPEG、JPG、PNG（不支持8位、16位、64位PNG）、BMP、WEBP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素
@@ -48,6 +40,7 @@ export const generalSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
   localModel: 'salient-object',
   cutout: { image: 'ImageURL', returnForm: 'ReturnForm' },
 });

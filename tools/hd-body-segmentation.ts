@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 高清人体分割 SegmentHDBody (imageseg 2019-12-30). */
 export const hdBodySegmentation = defineCapability({
   serviceId: 'hd-body-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-body'],
-  tool: 'hd_body_segmentation',
   action: 'SegmentHDBody',
   title: 'HD body segmentation',
   summary:
@@ -24,13 +22,11 @@ export const hdBodySegmentation = defineCapability({
     'transparent background',
     'matting',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, BMP or PNG (transparent PNG accepted); at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: 'Transparent PNG accepted.',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG 、BMP、PNG（透明图）
       maxBytes: 40 * 1024 * 1024, // 图像大小：不超过40 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于10000×10000像素
@@ -39,5 +35,6 @@ export const hdBodySegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
   localModel: 'person',
 });

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 通用高清分割 SegmentHDCommonImage (imageseg 2019-12-30). */
 export const hdGeneralSegmentation = defineCapability({
   serviceId: 'hd-general-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-common-image'],
-  tool: 'hd_general_segmentation',
   action: 'SegmentHDCommonImage',
   title: 'HD general subject segmentation',
   summary:
@@ -25,13 +23,10 @@ export const hdGeneralSegmentation = defineCapability({
     'transparent background',
     'async',
   ],
-  input: {
-    ImageUrl: imageParameter(
-      'Formats: PNG, JPEG/JPG or BMP; at most 40 MB; larger than 32x32 and smaller than 10000x10000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageUrl: {
+      role: 'primary',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 40 * 1024 * 1024, // 图像大小：不超过40 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于10000×10000像素

@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 天空高清分割 SegmentHDSky (imageseg 2019-12-30). */
 export const hdSkySegmentation = defineCapability({
   serviceId: 'hd-sky-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-sky'],
-  tool: 'hd_sky_segmentation',
   action: 'SegmentHDSky',
   title: 'HD sky segmentation',
   summary:
@@ -23,16 +21,11 @@ export const hdSkySegmentation = defineCapability({
     'outdoor photo',
     'photo editing',
   ],
-  input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Image whose sky is segmented: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG or JPEG/JPG; at most 9.5 MB; larger than 50x50 and smaller than 5000x5000 pixels. A URL must not contain Chinese characters.',
-      ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      purpose: 'Image whose sky is segmented',
       formats: ['png', 'jpeg'], // 图像格式：PNG、JPEG、JPG
       maxBytes: 9.5 * 1024 * 1024, // 图像大小：不超过9.5M
       minSide: 50, // 图像分辨率：大于50×50像素，小于5000×5000像素
@@ -41,4 +34,5 @@ export const hdSkySegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
 });

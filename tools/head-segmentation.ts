@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 头像分割 SegmentHead (imageseg 2019-12-30). */
 export const headSegmentation = defineCapability({
   serviceId: 'head-segmentation',
   legacyIds: ['aliyun-imageseg-segment-head'],
-  tool: 'head_segmentation',
   action: 'SegmentHead',
   title: 'Head segmentation',
   summary:
@@ -26,18 +24,11 @@ export const headSegmentation = defineCapability({
     'mask',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, PNG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-    ),
-    ReturnForm: z
-      .enum(['mask'])
-      .optional()
-      .describe(
-        'Form of the returned images. "mask": a single-channel mask. If omitted (or any value other than mask), a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask'], { plural: true }),
   },
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['jpeg', 'png', 'bmp'], // 图像格式：JPEG、JPG、PNG、BMP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素
@@ -46,4 +37,5 @@ export const headSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'Elements',
 });

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** Logo分割 SegmentLogo (imageseg 2019-12-30). */
 export const logoSegmentation = defineCapability({
   serviceId: 'logo-segmentation',
   legacyIds: ['aliyun-imageseg-segment-logo'],
-  tool: 'logo_segmentation',
   action: 'SegmentLogo',
   title: 'Logo segmentation',
   summary:
@@ -24,13 +22,11 @@ export const logoSegmentation = defineCapability({
     'background removal',
     'transparent background',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: '8-, 16- and 64-bit PNG not supported.',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG（不支持8位、16位和64位PNG）、JPG、JPEG、BMP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       maxSide: 1280, // 图像分辨率：小于1280×1280像素: strictly less (小于) in the reference; documented number kept
@@ -38,4 +34,5 @@ export const logoSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
 });

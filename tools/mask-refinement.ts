@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** Mask精细化分割 RefineMask (imageseg 2019-12-30). */
 export const maskRefinement = defineCapability({
   serviceId: 'mask-refinement',
   legacyIds: ['aliyun-imageseg-refine-mask'],
-  tool: 'mask_refinement',
   action: 'RefineMask',
   title: 'Mask refinement',
   summary:
@@ -24,28 +22,19 @@ export const maskRefinement = defineCapability({
     'trimap',
     'segmentation mask',
   ],
-  input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Original image whose mask is refined: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-      ),
-    MaskImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Rough mask image matching ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: JPEG/JPG, BMP or PNG; under 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-      ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      purpose: 'Original image whose mask is refined',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG、BMP、PNG
       maxBytes: 3 * 1024 * 1024, // 图像大小：小于3 MB (strictly less in the reference)
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素
       maxSide: 2000, // both bounds are exclusive (大于/小于) in the reference; documented numbers kept
     },
     MaskImageURL: {
+      role: 'mask',
+      purpose: 'Rough mask image matching ImageURL',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG、BMP、PNG
       maxBytes: 3 * 1024 * 1024, // 图像大小：小于3 MB (strictly less in the reference)
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capability.js';
 
 /** 商品分割 SegmentCommodity (imageseg 2019-12-30). */
 export const productBackgroundRemoval = defineCapability({
   serviceId: 'product-background-removal',
   legacyIds: ['aliyun-imageseg-segment-commodity'],
-  tool: 'product_background_removal',
   action: 'SegmentCommodity',
   title: 'Product background removal',
   summary:
@@ -32,18 +30,12 @@ export const productBackgroundRemoval = defineCapability({
     'commodity',
   ],
   input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, PNG (8-, 16- and 64-bit PNG not supported), BMP or WEBP; at most 3 MB; smaller than 1280x1280 pixels. A URL must not contain Chinese characters.',
-    ),
-    ReturnForm: z
-      .enum(['mask', 'whiteBK'])
-      .optional()
-      .describe(
-        'Form of the returned image. "mask": a single-channel (black and white) mask; "whiteBK": the subject on a white background. If omitted, a 4-channel PNG with a transparent background is returned.',
-      ),
+    ReturnForm: returnForm(['mask', 'whiteBK']),
   },
   images: {
     ImageURL: {
+      role: 'primary',
+      notes: '8-, 16- and 64-bit PNG not supported.',
       formats: ['jpeg', 'png', 'bmp', 'webp'], // 图像格式：JPEG、JPG、PNG（不支持8位、16位、64位PNG）、BMP、WEBP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       maxSide: 1280, // 图像分辨率：小于1280×1280像素: strictly less (小于) in the reference; documented number kept
@@ -51,6 +43,7 @@ export const productBackgroundRemoval = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
   localModel: 'salient-object',
   cutout: { image: 'ImageURL', returnForm: 'ReturnForm' },
 });

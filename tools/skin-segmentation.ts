@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 皮肤分割 SegmentSkin (imageseg 2019-12-30). */
 export const skinSegmentation = defineCapability({
   serviceId: 'skin-segmentation',
   legacyIds: ['aliyun-imageseg-segment-skin'],
-  tool: 'skin_segmentation',
   action: 'SegmentSkin',
   title: 'Skin segmentation',
   summary:
@@ -23,13 +21,11 @@ export const skinSegmentation = defineCapability({
     'portrait',
     'mask',
   ],
-  input: {
-    URL: imageParameter(
-      'Formats: PNG (8-, 16- and 64-bit PNG not supported), JPEG/JPG or BMP; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     URL: {
+      role: 'primary',
+      notes: '8-, 16- and 64-bit PNG not supported.',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG（不支持8位、16位、64位PNG）、JPEG、JPG、BMP
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素
@@ -38,4 +34,5 @@ export const skinSegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'URL',
 });

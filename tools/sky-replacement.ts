@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 天空替换 ChangeSky (imageseg 2019-12-30). */
 export const skyReplacement = defineCapability({
   serviceId: 'sky-replacement',
   legacyIds: ['aliyun-imageseg-change-sky'],
-  tool: 'sky_replacement',
   action: 'ChangeSky',
   title: 'Sky replacement',
   summary:
@@ -24,28 +22,19 @@ export const skyReplacement = defineCapability({
     'outdoor photo',
     '分割替换',
   ],
-  input: {
-    ImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Target image whose sky is replaced: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
-      ),
-    ReplaceImageURL: z
-      .string()
-      .min(1)
-      .describe(
-        'Reference image whose sky is copied into ImageURL: an http(s) URL, a data: URL or base64 (with the Alibaba Cloud provider, an image not already on Shanghai-region OSS is uploaded to Alibaba Cloud OSS for you). Formats: PNG, JPEG/JPG or BMP; at most 9 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
-      ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
+      purpose: 'Target image whose sky is replaced',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 9 * 1024 * 1024, // 图像大小：不超过9 MB
       minSide: 50, // 图像分辨率：大于50×50像素，小于3000×3000像素
       maxSide: 3000, // both bounds are exclusive (大于/小于) in the reference; documented numbers kept
     },
     ReplaceImageURL: {
+      role: 'replacement',
+      purpose: 'Reference image whose sky is copied into ImageURL',
       formats: ['png', 'jpeg', 'bmp'], // 图像格式：PNG、JPEG、JPG、BMP
       maxBytes: 9 * 1024 * 1024, // 图像大小：不超过9 MB
       minSide: 50, // 图像分辨率：大于50×50像素，小于3000×3000像素
@@ -54,4 +43,5 @@ export const skyReplacement = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
 });

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 天空分割 SegmentSky (imageseg 2019-12-30). */
 export const skySegmentation = defineCapability({
   serviceId: 'sky-segmentation',
   legacyIds: ['aliyun-imageseg-segment-sky'],
-  tool: 'sky_segmentation',
   action: 'SegmentSky',
   title: 'Sky segmentation',
   summary:
@@ -22,13 +20,10 @@ export const skySegmentation = defineCapability({
     'landscape',
     'sky cutout',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 50x50 and smaller than 3000x3000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPG、JPEG 、BMP、PNG
       maxBytes: 3 * 1024 * 1024, // 图像大小： 不超过3 MB
       minSide: 50, // 图像分辨率：大于50×50像素，小于3000×3000像素
@@ -37,4 +32,5 @@ export const skySegmentation = defineCapability({
   },
   async: 'never',
   price: DEFAULT_PRICE,
+  resultShape: 'ImageURL',
 });

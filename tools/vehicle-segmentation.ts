@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineCapability, DEFAULT_PRICE, imageParameter } from '../src/catalog/capability.js';
+import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 
 /** 车辆分割 SegmentVehicle (imageseg 2019-12-30). */
 export const vehicleSegmentation = defineCapability({
   serviceId: 'vehicle-segmentation',
   legacyIds: ['aliyun-imageseg-segment-vehicle'],
-  tool: 'vehicle_segmentation',
   action: 'SegmentVehicle',
   title: 'Vehicle segmentation',
   summary:
@@ -23,13 +21,10 @@ export const vehicleSegmentation = defineCapability({
     'transparent background',
     'matting',
   ],
-  input: {
-    ImageURL: imageParameter(
-      'Formats: JPEG/JPG, BMP or PNG; at most 3 MB; larger than 32x32 and smaller than 2000x2000 pixels. A URL must not contain Chinese characters.',
-    ),
-  },
+  input: {},
   images: {
     ImageURL: {
+      role: 'primary',
       formats: ['jpeg', 'bmp', 'png'], // 图像格式：JPEG、JPG、BMP、PNG
       maxBytes: 3 * 1024 * 1024, // 图像大小：不超过3 MB
       minSide: 32, // 图像分辨率：大于32×32像素，小于2000×2000像素

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Capability } from './capability.js';
+import { imageFieldOf, type Capability } from './capability.js';
 import { describeCapability } from './describe.js';
 import { errorBodySchema, inputJsonSchemaOf, jsonSchemaOf, toolOutputSchema } from './schemas.js';
 
@@ -21,7 +21,7 @@ const paymentHeaders = [
 
 const binary = (description: string) => ({ schema: { type: 'string', format: 'binary', description } });
 
-/** The same parameters as a multipart form (image parameters as file parts) or a raw image body (the first one). */
+/** The same parameters as a multipart form (image parameters as file parts) or a raw image body (the primary one). */
 function uploadContent(capability: Capability): Json {
   const fields = Object.keys(capability.images);
   if (fields.length === 0) return {};
@@ -30,7 +30,7 @@ function uploadContent(capability: Capability): Json {
   for (const field of fields) properties[field] = { type: 'string', format: 'binary', description: `${field} as a file part (or a URL / data: URL as a text field)` };
   return {
     'multipart/form-data': { schema: { type: 'object', properties, ...(input.required ? { required: input.required } : {}) } },
-    'image/*': binary(`The ${fields[0]} image itself; the other parameters go in the query string`),
+    'image/*': binary(`The ${imageFieldOf(capability, 'primary')} image itself; the other parameters go in the query string`),
   };
 }
 

@@ -11,7 +11,7 @@ export function renderServicePage(capability: Capability, options: { baseUrl: st
   const endpoint = `${options.baseUrl}/api/tools/${capability.serviceId}`;
   const paymentHeader = capability.price ? ` \\\n  -H 'X-Payment-Token: <token from POST /api/payments>'` : '';
   const curl = `curl -X POST ${endpoint} \\\n  -H 'Content-Type: application/json'${paymentHeader} \\\n  -d '${JSON.stringify(example)}'`;
-  const fileParts = Object.keys(capability.images).map((field) => `-F ${field}=@${field === 'MaskImageURL' ? 'mask' : 'photo'}.png`);
+  const fileParts = Object.keys(capability.images).map((field) => `-F ${field}=@${capability.images[field]?.role === 'mask' ? 'mask' : 'photo'}.png`);
   const upload = fileParts.length > 0 ? `curl -X POST ${endpoint}${paymentHeader} \\\n  ${fileParts.join(' ')}` : '';
   const mcpCall = JSON.stringify(
     { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: capability.tool, arguments: { ...example, ...(capability.price ? { paymentToken: '<token>' } : {}) } } },

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import type { z } from 'zod';
-import type { Capability } from '../catalog/capability.js';
+import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { argumentShapeOf } from '../catalog/schemas.js';
 import { AppError } from '../errors.js';
 import { describeBytes } from '../images/load.js';
@@ -53,9 +53,10 @@ function queryArguments(request: Request, shape: z.ZodRawShape): Record<string, 
   return args;
 }
 
-/** A raw `image/*` body: it fills the Action's first image parameter; the others come from the query string. */
+/** A raw `image/*` body: it fills the Action's primary image parameter; the others come from the query string. */
 export async function readRawImageArguments(request: Request, capability: Capability, reading: BodyReading): Promise<Record<string, unknown>> {
-  const [field, limits] = Object.entries(capability.images)[0] ?? [];
+  const field = imageFieldOf(capability, 'primary');
+  const limits = field === undefined ? undefined : capability.images[field];
   if (!field || !limits) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${capability.serviceId} takes no image: send its parameters as JSON`, { details: { contentType: mediaTypeOf(request) } });
   }

@@ -7,6 +7,7 @@ import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ProviderResult, ResultImage } from '../providers/provider.js';
 import type { ResultStore } from './result-store.js';
+import type { ResultShape } from '../catalog/capability.js';
 import { fetchImageBytes, redactUrl, type ImageLoadOptions } from './load.js';
 import { transformResult } from './transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
@@ -31,6 +32,8 @@ export interface DeliveryContext {
   /** The local file the first image input came from, if any (default place for deliver="file"). */
   inputFile?: string;
   serviceId: string;
+  /** Where the Action's result images sit in `data` (the descriptor's `resultShape`). */
+  resultShape: ResultShape;
   /** The largest inline MCP image, as base64; bigger ones are sent as a preview. */
   inlineMaxBytes: number;
   /** The primary input, when it was brought down to the Action's limits: results are scaled back to it. */
@@ -194,7 +197,7 @@ export async function deliverResults(result: ProviderResult, options: OutputOpti
   const inline: ResultImage[] = [];
   const notes: string[] = [];
 
-  for (const [index, ref] of findResultImages(result.data).entries()) {
+  for (const [index, ref] of findResultImages(result.data, context.resultShape).entries()) {
     let image = held.get(ref.path);
     let kept = image !== undefined;
     if (!image && !needBytes) continue;

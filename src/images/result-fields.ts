@@ -1,5 +1,19 @@
-/** Keys under which Actions return result images (`OriginImageURL` is the input echoed back, not a result). */
-const RESULT_IMAGE_KEYS = new Set(['ImageURL', 'ImageUrl', 'URL']);
+import type { ResultShape } from '../catalog/capability.js';
+
+/** Where each shape keeps its result images: a key of Data, or a key of each Elements item. */
+const PLACES: Record<Exclude<ResultShape, 'Job'>, { key?: string; elementKey?: string }> = {
+  ImageURL: { key: 'ImageURL' },
+  ImageUrl: { key: 'ImageUrl' },
+  URL: { key: 'URL' },
+  Elements: { elementKey: 'ImageURL' },
+  // `OriginImageURL` is the input echoed back, not a result.
+  ElementsWithOrigin: { elementKey: 'ImageURL' },
+};
+
+/** A job's Data is shaped like that of the Action the job ran, whichever it was. */
+function placesOf(shape: ResultShape): Array<{ key?: string; elementKey?: string }> {
+  return shape === 'Job' ? Object.values(PLACES) : [PLACES[shape]];
+}
 
 export interface ResultImageRef {
   /** Where the URL sits in `data`, e.g. `ImageURL` or `Elements[0].ImageURL`. */
@@ -7,16 +21,19 @@ export interface ResultImageRef {
   url: string;
 }
 
-/** Every result image URL in an Action's Data: top-level fields and fields of array items (Elements). */
-export function findResultImages(data: Record<string, unknown>): ResultImageRef[] {
+/** Every result image URL in an Action's Data, where its descriptor's `resultShape` says they are. */
+export function findResultImages(data: Record<string, unknown>, shape: ResultShape): ResultImageRef[] {
+  const places = placesOf(shape);
+  const keys = new Set(places.flatMap((place) => (place.key ? [place.key] : [])));
+  const elementKeys = new Set(places.flatMap((place) => (place.elementKey ? [place.elementKey] : [])));
   const refs: ResultImageRef[] = [];
   for (const [key, value] of Object.entries(data)) {
-    if (RESULT_IMAGE_KEYS.has(key) && typeof value === 'string' && value) refs.push({ path: key, url: value });
-    if (Array.isArray(value)) {
+    if (keys.has(key) && typeof value === 'string' && value) refs.push({ path: key, url: value });
+    if (key === 'Elements' && Array.isArray(value)) {
       value.forEach((item, index) => {
         if (!item || typeof item !== 'object') return;
         for (const [innerKey, innerValue] of Object.entries(item as Record<string, unknown>)) {
-          if (RESULT_IMAGE_KEYS.has(innerKey) && typeof innerValue === 'string' && innerValue) refs.push({ path: `${key}[${index}].${innerKey}`, url: innerValue });
+          if (elementKeys.has(innerKey) && typeof innerValue === 'string' && innerValue) refs.push({ path: `${key}[${index}].${innerKey}`, url: innerValue });
         }
       });
     }

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { AppContext } from '../app.js';
 import { ConfigError, type Config } from '../config.js';
-import { primaryImageField } from '../catalog/image-fields.js';
-import type { Capability } from '../catalog/capability.js';
+import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { failureLine, readStdin, writeStdout } from './output.js';
 
 export const DEFAULT_TOOL = 'product_background_removal';
@@ -19,7 +18,7 @@ export interface ImageRunOptions {
 export function imageTool(context: AppContext, tool = DEFAULT_TOOL): { capability: Capability; field: string } {
   const capability = context.catalog.find(tool);
   if (!capability) throw new ConfigError(`unknown tool "${tool}"; run imageseg-mcp list`);
-  const field = primaryImageField(capability);
+  const field = imageFieldOf(capability, 'primary');
   if (!field) throw new ConfigError(`${capability.tool} takes no image; use imageseg-mcp call ${capability.tool} --json '{...}'`);
   return { capability, field };
 }

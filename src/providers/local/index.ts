@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Capability, LocalModel } from '../../catalog/capability.js';
+import { imageFieldOf, type Capability, type ImageRole, type LocalModel } from '../../catalog/capability.js';
 import { AppError } from '../../errors.js';
 import type { LoadedImage } from '../../images/load.js';
 import type { Logger } from '../../logger.js';
@@ -13,7 +13,6 @@ import { createTaskQueue } from './queue.js';
 import { responseData } from './response.js';
 import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
 import { localImageLimits } from './limits.js';
-import { MASK_FIELD, primaryImageField as primaryImageFieldOf } from '../../catalog/image-fields.js';
 
 /**
  * The embedded provider: segmentation in-process when no Alibaba account is configured.
@@ -41,10 +40,10 @@ export function describeLocalModels(): Array<{ model: LocalModel; available: boo
   return MODELS.map((model) => ({ model, ...statusOf(model) }));
 }
 
-/** The image parameter a cutout is made from. */
-function primaryImageField(capability: Capability): string {
-  const field = primaryImageFieldOf(capability);
-  if (!field) throw new AppError('INTERNAL', `${capability.action} declares no image parameter`);
+/** The image parameter with this role: `primary` is the one a cutout is made from. */
+function imageField(capability: Capability, role: ImageRole): string {
+  const field = imageFieldOf(capability, role);
+  if (!field) throw new AppError('INTERNAL', `${capability.action} declares no ${role} image parameter`);
   return field;
 }
 
@@ -68,7 +67,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
   const filterQueue = createTaskQueue(1);
 
   async function segment(call: ProviderCall, model: 'salient-object' | 'person'): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
-    const field = primaryImageField(call.capability);
+    const field = imageField(call.capability, 'primary');
     const input = imageOf(call, field);
     const image = await decodeImage(input.bytes, field);
     call.onProgress?.({ progress: 1, total: 3, message: `running the ${model} model` });
@@ -88,10 +87,11 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
   }
 
   async function refine(call: ProviderCall): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
-    const field = primaryImageField(call.capability);
+    const field = imageField(call.capability, 'primary');
+    const maskField = imageField(call.capability, 'mask');
     const input = imageOf(call, field);
-    const maskInput = imageOf(call, MASK_FIELD);
-    const [image, mask] = await Promise.all([decodeImage(input.bytes, field), decodeImage(maskInput.bytes, MASK_FIELD)]);
+    const maskInput = imageOf(call, maskField);
+    const [image, mask] = await Promise.all([decodeImage(input.bytes, field), decodeImage(maskInput.bytes, maskField)]);
     call.onProgress?.({ progress: 1, total: 3, message: 'refining the mask' });
     const refined = await filterQueue.run(() => refineMask(image, mask), call.signal);
     call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
@@ -131,7 +131,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
       const { encoded, input } = outcome;
       const stored = await call.results.save(encoded.bytes, encoded.mimeType);
       call.onProgress?.({ progress: 3, total: 3, message: 'done' });
-      const { data, field } = responseData(capability.resultShape ?? 'ImageURL', stored.url, input.sourceUrl);
+      const { data, field } = responseData(capability.resultShape, stored.url, input.sourceUrl);
       logger.info(
         { action: capability.action, model, ms: Math.round(performance.now() - started), width: encoded.width, height: encoded.height },
         'local call done',

@@ -1,3 +1,4 @@
+import { AppError } from '../../errors.js';
 import type { ResultShape } from '../../catalog/capability.js';
 
 /** An Action's response `Data` for one result image, in the shape its descriptor's `resultShape` names. */
@@ -21,5 +22,9 @@ export function responseData(shape: ResultShape, imageUrl: string, originUrl?: s
       };
     case 'ImageURL':
       return { data: { ImageURL: imageUrl }, field: 'ImageURL' };
+    case 'URL':
+      return { data: { URL: imageUrl }, field: 'URL' };
+    case 'Job':
+      throw new AppError('INTERNAL', 'The embedded provider runs no asynchronous jobs');
   }
 }
