@@ -2,31 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
-import { discOnWhite } from './support/images.js';
-
-/** A 24-bit bottom-up BMP of sharp's raw RGB pixels. */
-function bmp24(width: number, height: number, rgb: Buffer): Buffer {
-  const stride = Math.ceil((width * 3) / 4) * 4;
-  const bytes = Buffer.alloc(54 + stride * height);
-  bytes.write('BM', 0, 'ascii');
-  bytes.writeUInt32LE(bytes.length, 2);
-  bytes.writeUInt32LE(54, 10);
-  bytes.writeUInt32LE(40, 14);
-  bytes.writeInt32LE(width, 18);
-  bytes.writeInt32LE(height, 22);
-  bytes.writeUInt16LE(1, 26);
-  bytes.writeUInt16LE(24, 28);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const from = (y * width + x) * 3;
-      const to = 54 + (height - 1 - y) * stride + x * 3;
-      bytes[to] = rgb[from + 2]!;
-      bytes[to + 1] = rgb[from + 1]!;
-      bytes[to + 2] = rgb[from]!;
-    }
-  }
-  return bytes;
-}
+import { bmp24, discOnWhite } from './support/images.js';
 
 /** The first `length` bytes of a BMP header that claims width x height (24-bit, or RLE8 with `rle`). */
 function lyingBmp(width: number, height: number, length: number, rle = false): Buffer {

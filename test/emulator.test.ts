@@ -10,6 +10,7 @@ import { RuntimeOptions } from '@darabonba/typescript';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, ASYNC_SUBMIT_MESSAGE, startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
+import { bmp24 } from './support/images.js';
 
 // The SDK is CommonJS with `exports.default = Client`. Under plain Node ESM the default import is
 // `module.exports`, so the class is `.default` of it; vitest (interopDefault) already unwraps it to the class.
@@ -81,29 +82,6 @@ const png = (w: number, h: number, rgb: Buffer): Promise<Buffer> => sharp(rgb, {
 /** A scene: a sky gradient above a horizon at `horizon`, green ground below. */
 function sceneImage(w: number, h: number, horizon: number): Buffer {
   return paint(w, h, (_x, y) => (y < horizon ? [90 + Math.round((y / horizon) * 60), 150 + Math.round((y / horizon) * 50), 235] : [40, 120, 40]));
-}
-
-/** 24-bit bottom-up BMP. */
-function bmp24(w: number, h: number, rgb: Buffer): Buffer {
-  const rowSize = Math.floor((24 * w + 31) / 32) * 4;
-  const out = Buffer.alloc(54 + rowSize * h);
-  out.write('BM', 0, 'latin1');
-  out.writeUInt32LE(out.length, 2);
-  out.writeUInt32LE(54, 10);
-  out.writeUInt32LE(40, 14);
-  out.writeInt32LE(w, 18);
-  out.writeInt32LE(h, 22);
-  out.writeUInt16LE(1, 26);
-  out.writeUInt16LE(24, 28);
-  out.writeUInt32LE(rowSize * h, 34);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const s = (y * w + x) * 3;
-      const d = 54 + (h - 1 - y) * rowSize + x * 3;
-      out[d] = rgb[s + 2]!; out[d + 1] = rgb[s + 1]!; out[d + 2] = rgb[s]!;
-    }
-  }
-  return out;
 }
 
 async function fetchImage(url: string): Promise<{ contentType: string; channels: number; width: number; height: number; rgba: Buffer; format: string }> {

@@ -15,7 +15,7 @@ import { decodeBmp } from '../src/providers/local/bmp.js';
 import { createTaskQueue } from '../src/providers/local/queue.js';
 import { responseData } from '../src/providers/local/response.js';
 import { boxMean } from '../src/providers/local/guided-filter.js';
-import { PERSON } from './support/images.js';
+import { bmp24, PERSON } from './support/images.js';
 
 // Fixtures are generated here with sharp (SVG rendering + raw compositing), with an exactly known alpha.
 
@@ -237,27 +237,9 @@ describe('local provider: wiring', () => {
     const width = 5;
     const height = 3;
     const pixel = (x: number, y: number) => [x * 50, y * 100, 255 - x * 40];
-    // 24-bit, bottom-up rows padded to 4 bytes.
-    const stride24 = Math.ceil((width * 3) / 4) * 4;
-    const bmp24 = Buffer.alloc(54 + stride24 * height);
-    bmp24.write('BM', 0, 'ascii');
-    bmp24.writeUInt32LE(bmp24.length, 2);
-    bmp24.writeUInt32LE(54, 10);
-    bmp24.writeUInt32LE(40, 14);
-    bmp24.writeInt32LE(width, 18);
-    bmp24.writeInt32LE(height, 22);
-    bmp24.writeUInt16LE(1, 26);
-    bmp24.writeUInt16LE(24, 28);
-    for (let y = 0; y < height; y += 1) {
-      for (let x = 0; x < width; x += 1) {
-        const [r, g, b] = pixel(x, y);
-        const at = 54 + (height - 1 - y) * stride24 + x * 3;
-        bmp24[at] = b;
-        bmp24[at + 1] = g;
-        bmp24[at + 2] = r;
-      }
-    }
-    const decoded = decodeBmp(bmp24);
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) rgb.set(pixel(x, y), (y * width + x) * 3);
+    const decoded = decodeBmp(bmp24(width, height, rgb));
     expect([decoded.width, decoded.height]).toEqual([width, height]);
     for (let y = 0; y < height; y += 1) {
       for (let x = 0; x < width; x += 1) {

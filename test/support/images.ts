@@ -84,3 +84,28 @@ export function iou(alpha: Uint8Array, truth: Uint8Array): number {
   }
   return either === 0 ? 0 : both / either;
 }
+
+/** A 24-bit bottom-up BMP (rows padded to 4 bytes) of raw RGB pixels: sharp cannot write BMP. */
+export function bmp24(width: number, height: number, rgb: Buffer): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const bytes = Buffer.alloc(54 + stride * height);
+  bytes.write('BM', 0, 'ascii');
+  bytes.writeUInt32LE(bytes.length, 2);
+  bytes.writeUInt32LE(54, 10);
+  bytes.writeUInt32LE(40, 14);
+  bytes.writeInt32LE(width, 18);
+  bytes.writeInt32LE(height, 22);
+  bytes.writeUInt16LE(1, 26);
+  bytes.writeUInt16LE(24, 28);
+  bytes.writeUInt32LE(stride * height, 34);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const from = (y * width + x) * 3;
+      const to = 54 + (height - 1 - y) * stride + x * 3;
+      bytes[to] = rgb[from + 2]!;
+      bytes[to + 1] = rgb[from + 1]!;
+      bytes[to + 2] = rgb[from]!;
+    }
+  }
+  return bytes;
+}
