@@ -33,6 +33,13 @@ module.exports = {
       to: { path: '^src/(payments|tasks|mcp|http)/' },
     },
     {
+      name: 'catalog-is-below-the-services',
+      severity: 'error',
+      comment: 'the catalog is built from the descriptors alone; services build on it, not the other way round',
+      from: { path: '^src/catalog/' },
+      to: { path: '^src/(images|providers|payments|tasks|limits|mcp|http|terminal)/' },
+    },
+    {
       name: 'payments-know-no-providers-or-images',
       severity: 'error',
       from: { path: '^src/payments/' },

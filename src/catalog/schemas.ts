@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Capability } from './capability.js';
-import { outputShape } from '../images/output-options.js';
+import { outputShape } from './output-options.js';
 
 const errorShape = z.object({
   code: z.string().describe('INVALID_ARGUMENT, PAYMENT_REQUIRED, IMAGE_TOO_LARGE, UPSTREAM_THROTTLED, JOB_TIMEOUT, ...'),
