@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, toAppError } from './errors.js';
+import { AppError, operatorMessage, toAppError } from './errors.js';
 import type { Catalog } from './catalog/lookup.js';
 import { imageFieldOf, type Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
@@ -206,7 +206,7 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
       observer?.finish(appError.code);
       await settlement.fail(appError).catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
-      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: appError.message, ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
+      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: operatorMessage(appError), ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
       throw appError;
     }
   }

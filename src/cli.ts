@@ -3,7 +3,7 @@ import { loadProcessConfig, ENVIRONMENT_HELP, ConfigError, type Transport } from
 import type { Server } from 'node:http';
 import { closeAppContext, createAppContext, type AppContext } from './app.js';
 import { logStartup } from './startup.js';
-import { toAppError } from './errors.js';
+import { operatorMessage, toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
 import { RESULT_RESOURCE_BASE } from './images/result-store.js';
@@ -181,6 +181,7 @@ main(process.argv.slice(2)).then(
     }
     const appError = toAppError(error);
     process.stderr.write(`${JSON.stringify(appError.toBody(), null, 2)}\n`);
+    if (appError.code === 'INTERNAL') process.stderr.write(`imageseg-mcp: ${operatorMessage(appError)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /** Error codes of the public contract (DESIGN.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
   INVALID_ARGUMENT: 400,
@@ -60,8 +61,18 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Any error as ours. An unexpected one keeps its own message out of the answer (it may name files, hosts or SQL):
+ * clients get a reference that the server log carries beside the real message (`operatorMessage`).
+ */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new AppError('INTERNAL', `Unexpected error: ${message}`, { cause: error });
+  const reference = randomBytes(4).toString('hex');
+  return new AppError('INTERNAL', `Internal error (reference ${reference}); the server log has the details`, { cause: error, details: { reference } });
+}
+
+/** What the operator reads (logs, the terminal): an unexpected error's own message too. */
+export function operatorMessage(error: AppError): string {
+  if (error.code !== 'INTERNAL' || !(error.cause instanceof Error) || error.cause instanceof AppError) return error.message;
+  return `${error.message}: ${error.cause.message}`;
 }

@@ -58,6 +58,7 @@ function logChecks(context: AppContext, hostNames: string[] | undefined, ownName
 
 export function createHttpApp(context: AppContext): Express {
   const app = express();
+  app.locals.logger = context.logger;
   app.disable('x-powered-by');
   const hostNames = allowedHostNames(context);
   const ownNames = hostNames ?? [...new Set([...LOOPBACK_NAMES, new URL(context.config.publicBaseUrl).hostname])];

@@ -1,7 +1,8 @@
 import type { Response } from 'express';
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import type { PaymentRequired, SettleResponse } from '@x402/core/types';
-import type { AppError } from '../errors.js';
+import { operatorMessage, type AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { PaymentRequiredError } from '../payments/index.js';
 
 /**
@@ -18,6 +19,8 @@ function sendPaymentRequired(response: Response, error: AppError, paymentRequire
 }
 
 export function sendError(response: Response, error: AppError): void {
+  // The client gets a reference only; the log keeps what went wrong (the pipeline logs its own calls too).
+  if (error.code === 'INTERNAL') (response.app.locals.logger as Logger | undefined)?.error({ path: response.req.path, err: operatorMessage(error) }, 'internal error');
   if (error instanceof PaymentRequiredError) return sendPaymentRequired(response, error, error.paymentRequired as PaymentRequired);
   const retryAfter = retryAfterSeconds(error);
   if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));

@@ -105,7 +105,7 @@ export function createPayments(options: PaymentsOptions): Payments {
       ? Promise.resolve(options.store)
       : openLedger(config.databaseUrl).catch((error: unknown) => {
           opened = undefined;
-          throw new AppError('INTERNAL', `The payment ledger (DATABASE_URL) cannot be opened: ${(error as Error).message}`, { cause: error });
+          throw new AppError('INTERNAL', 'The payment ledger (DATABASE_URL) cannot be opened; the server log says why', { cause: error });
         }));
   const acceptX402 = createX402Acceptor({ store, facilitator, answers, logger, now });
   const settleX402 = createX402Settler({ store, facilitator, logger, now });

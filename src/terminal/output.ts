@@ -1,4 +1,4 @@
-import { toAppError } from '../errors.js';
+import { operatorMessage, toAppError } from '../errors.js';
 
 /**
  * `imageseg-mcp list | head -1`: once the reader has gone, a write fails with EPIPE; that is the reader's choice,
@@ -16,7 +16,7 @@ export function exitQuietlyOnClosedPipes(): void {
 /** One line a person at a terminal can act on: the file, what went wrong, the code; never a stack trace. */
 export function failureLine(error: unknown, file?: string): string {
   const appError = toAppError(error);
-  return `imageseg-mcp: ${file ? `${file}: ` : ''}${appError.message.replace(/\s+/g, ' ')} (${appError.code})`;
+  return `imageseg-mcp: ${file ? `${file}: ` : ''}${operatorMessage(appError).replace(/\s+/g, ' ')} (${appError.code})`;
 }
 
 /** Reads all of stdin (`-` as the input). */
