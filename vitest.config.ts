@@ -1,11 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+/** Suites that start no server, process or model: they run side by side. */
+const PURE = ['test/catalog.test.ts', 'test/image-inputs.test.ts', 'test/tasks-store.test.ts', 'test/payments-ledger.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // The local models use both cores; running test files one at a time keeps timings honest and memory low.
-    fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'pure', include: PURE, fileParallelism: true } },
+      // The local models use both cores, and some suites measure memory or time: one file at a time keeps those honest.
+      { extends: true, test: { name: 'servers', include: ['test/**/*.test.ts'], exclude: PURE, fileParallelism: false } },
+    ],
   },
 });
