@@ -34,7 +34,7 @@ export interface HeldX402Payment {
 export interface X402Dependencies {
   store: () => Promise<LedgerStore>;
   facilitator: Facilitator;
-  answers: () => AnswerContext;
+  offerContext: () => AnswerContext;
   logger: Logger;
   now: () => number;
 }
@@ -44,7 +44,7 @@ export type AcceptX402 = (purchase: Purchase, presented: unknown) => Promise<Acc
 /** Settles a held payment through the facilitator and records it; the refusal is PAYMENT_INVALID. */
 export type SettleX402 = (held: HeldX402Payment, refused: (refusal: PaymentRefusal) => Error, token?: NewToken) => Promise<SettleResponse>;
 
-export function createX402Settler(dependencies: Omit<X402Dependencies, 'answers'>): SettleX402 {
+export function createX402Settler(dependencies: Omit<X402Dependencies, 'offerContext'>): SettleX402 {
   const { store, facilitator, logger, now } = dependencies;
   return async (held, refused, token) => {
     const { serviceId, payer } = held;
@@ -84,12 +84,12 @@ function acceptedMismatch(raw: Record<string, unknown>, requirement: PaymentRequ
  * a bad or replayed payment never reaches the facilitator; then the facilitator's verification.
  */
 export function createX402Acceptor(dependencies: X402Dependencies): AcceptX402 {
-  const { store, facilitator, answers, logger, now } = dependencies;
+  const { store, facilitator, offerContext, logger, now } = dependencies;
   const settle = createX402Settler(dependencies);
 
   return async (purchase, presented) => {
     const version = presentedVersion(presented);
-    const context = answers();
+    const context = offerContext();
     const serviceId = purchase.capability.serviceId;
     const refused = (refusal: PaymentRefusal, payer?: string) => {
       logger.warn({ reason: refusal.reason, serviceId, payer, x402Version: version }, `x402 payment refused: ${refusal.message}`);

@@ -18,7 +18,7 @@ export interface Facilitator {
 /** The public x402.org facilitator, as @x402/core uses it when given no URL (testnets). */
 export const DEFAULT_FACILITATOR_URL = 'https://x402.org/facilitator';
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function createFacilitator(options: { url?: string; timeoutMs?: number }): Facilitator {
   const url = (options.url ?? DEFAULT_FACILITATOR_URL).replace(/\/+$/, '');
@@ -27,7 +27,7 @@ export function createFacilitator(options: { url?: string; timeoutMs?: number })
   const connect = () =>
     (client ??= import('@x402/core/http').then(({ HTTPFacilitatorClient }) => new HTTPFacilitatorClient({ url, timeoutMs: options.timeoutMs ?? 15_000 })));
   const unavailable = (operation: string, error: unknown) =>
-    refuse(REASON.facilitatorUnavailable, `The payment facilitator could not ${operation} the payment (${describe(error)}); nothing was charged, retry later`, {
+    refuse(REASON.facilitatorUnavailable, `The payment facilitator could not ${operation} the payment (${messageOf(error)}); nothing was charged, retry later`, {
       retryable: true,
     });
 
@@ -55,7 +55,7 @@ export function createFacilitator(options: { url?: string; timeoutMs?: number })
         const { SettleError } = await import('@x402/core/types');
         if (error instanceof SettleError && error.errorReason) return { refusal: settlementFailed(error.errorReason, error.errorMessage) };
         return {
-          refusal: refuse(REASON.settlementFailed, `The payment facilitator did not confirm the settlement (${describe(error)}); the result is withheld and this server will not submit the authorization again`, {
+          refusal: refuse(REASON.settlementFailed, `The payment facilitator did not confirm the settlement (${messageOf(error)}); the result is withheld and this server will not submit the authorization again`, {
             retryable: true,
             facts: { facilitatorReason: REASON.facilitatorUnavailable },
           }),

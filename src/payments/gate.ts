@@ -32,7 +32,7 @@ export interface GateDependencies {
   store: () => Promise<LedgerStore>;
   acceptX402: AcceptX402;
   settleX402: SettleX402;
-  answers: () => AnswerContext;
+  offerContext: () => AnswerContext;
   logger: Logger;
   now: () => number;
   /** How long a token use stays held for a call in progress; after it a crashed process's hold comes back. */
@@ -67,7 +67,7 @@ function explainTokenRefusal(refusal: TokenRefusal, serviceId: string, token: To
  * pass. A token wins when both are presented, so one call is never paid twice.
  */
 export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
-  const { store, acceptX402, settleX402, answers, logger, now, leaseMs } = dependencies;
+  const { store, acceptX402, settleX402, offerContext, logger, now, leaseMs } = dependencies;
 
   function tokenReservation(purchase: Purchase, reservationId: string): Reservation {
     const serviceId = purchase.capability.serviceId;
@@ -98,7 +98,7 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       const state = refusal === 'unknown' ? undefined : await ledger.findToken(tokenHash, at);
       const explained = explainTokenRefusal(refusal, serviceId, state);
       logger.warn({ reason: explained.reason, serviceId, token: tokenHash.slice(0, 12) }, `payment token refused: ${explained.message}`);
-      throw paymentInvalidError(explained, purchase, answers(), version);
+      throw paymentInvalidError(explained, purchase, offerContext(), version);
     }
     return tokenReservation(purchase, reservationId);
   }
@@ -106,13 +106,13 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
   return {
     async reserve(capability: Capability, credentials: PaymentCredentials): Promise<Reservation> {
       if (!isPriced(capability)) return nothingHeld;
-      const purchase = purchaseOfCall(capability, answers().baseUrl);
+      const purchase = purchaseOfCall(capability, offerContext().baseUrl);
       const version = presentedVersion(credentials.x402);
       // A batch item: a token pays it use by use (committed with the batch); an x402 batch was paid as a whole.
       if (credentials.batch) return credentials.batch.defer(credentials.token ? await reserveTokenUse(purchase, credentials.token, version) : nothingHeld);
       if (credentials.token) return reserveTokenUse(purchase, credentials.token, version);
       if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
-        throw paymentRequiredError(purchase, answers(), version);
+        throw paymentRequiredError(purchase, offerContext(), version);
       }
       const accepted = await acceptX402(purchase, credentials.x402);
       return {
@@ -131,9 +131,9 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
           release: () => hold.releaseAll(),
         };
       }
-      const purchase = purchaseOfBatch(capability, items, answers().baseUrl);
+      const purchase = purchaseOfBatch(capability, items, offerContext().baseUrl);
       if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
-        throw paymentRequiredError(purchase, answers(), presentedVersion(credentials.x402));
+        throw paymentRequiredError(purchase, offerContext(), presentedVersion(credentials.x402));
       }
       const accepted = await acceptX402(purchase, credentials.x402);
       return {
@@ -152,9 +152,9 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
     resume(capability, kept) {
       const payment = JSON.parse(kept) as KeptPayment;
       if (payment.kind === 'none' || !isPriced(capability)) return nothingHeld;
-      const purchase = purchaseOfCall(capability, answers().baseUrl);
+      const purchase = purchaseOfCall(capability, offerContext().baseUrl);
       if (payment.kind === 'token') return tokenReservation(purchase, payment.reservationId);
-      const refused = (refusal: PaymentRefusal) => paymentInvalidError(refusal, purchase, answers(), payment.raw.x402Version === 1 ? 1 : 2);
+      const refused = (refusal: PaymentRefusal) => paymentInvalidError(refusal, purchase, offerContext(), payment.raw.x402Version === 1 ? 1 : 2);
       return {
         commit: async () => ({ receipt: await settleX402(payment, refused) }),
         release: async () => (await store()).releaseNonce(payment.nonce, now()),

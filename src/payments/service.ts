@@ -97,7 +97,7 @@ export function createPayments(options: PaymentsOptions): Payments {
     // A signed authorization must outlive the slowest call too: it is settled only after the call succeeded.
     maxTimeoutSeconds: Math.max(300, Math.ceil(config.jobDeadlineMs / 1000) + 120),
   };
-  const answers = (): AnswerContext => ({ offer, baseUrl: config.publicBaseUrl });
+  const offerContext = (): AnswerContext => ({ offer, baseUrl: config.publicBaseUrl });
   const facilitator = options.facilitator ?? createFacilitator({ url: config.x402.facilitatorUrl });
   let opened: Promise<LedgerStore> | undefined;
   const store = () =>
@@ -107,9 +107,9 @@ export function createPayments(options: PaymentsOptions): Payments {
           opened = undefined;
           throw new AppError('INTERNAL', 'The payment ledger (DATABASE_URL) cannot be opened; the server log says why', { cause: error });
         }));
-  const acceptX402 = createX402Acceptor({ store, facilitator, answers, logger, now });
+  const acceptX402 = createX402Acceptor({ store, facilitator, offerContext, logger, now });
   const settleX402 = createX402Settler({ store, facilitator, logger, now });
-  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, settleX402, answers, logger, now, leaseMs });
+  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, settleX402, offerContext, logger, now, leaseMs });
 
   function pricedCapability(serviceId: unknown): Capability & { price: Price } {
     if (typeof serviceId !== 'string' || !serviceId) throw new AppError('INVALID_ARGUMENT', 'serviceId is required, e.g. {"serviceId":"product-background-removal"}', { details: { fields: ['serviceId'] } });
@@ -136,7 +136,7 @@ export function createPayments(options: PaymentsOptions): Payments {
         throw new AppError('INVALID_ARGUMENT', `calls must be a whole number from 1 to ${MAX_BUNDLE_CALLS}, got ${JSON.stringify(calls)}`, { details: { fields: ['calls'] } });
       }
       const purchase = purchaseOfToken(capability, config.publicBaseUrl, calls as number | undefined);
-      if (presented === undefined || presented === null || presented === '') throw paymentRequiredError(purchase, answers(), presentedVersion(presented));
+      if (presented === undefined || presented === null || presented === '') throw paymentRequiredError(purchase, offerContext(), presentedVersion(presented));
       const accepted = await acceptX402(purchase, presented);
       const { token, issued } = issue(capability, purchase.calls, now() + BOUGHT_TOKEN_LIFETIME_MS, 'x402');
       try {
