@@ -56,7 +56,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
   const providers = overrides.providers ?? createProviderRegistry(config, logger, metrics);
   const shutdown = new AbortController();
   const resultBase = overrides.resultBaseUrl;
-  const results = openResultStore({ databaseUrl: config.databaseUrl, directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs });
+  const results = openResultStore({ databaseUrl: config.databaseUrl, directory: config.results.directory, baseUrl: () => resultBase ?? config.publicBaseUrl, ttlMs: config.results.ttlMs, logger });
   const payments = createPayments({ config, catalog, logger });
   const gate = observedGate(payments.gate, metrics);
   const pipeline = createCallPipeline({
@@ -73,8 +73,8 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     metrics,
   });
   const batch = createBatchRunner({ catalog, payments: gate, records: payments.records, leaseMs: payments.leaseMs, logger, pipeline });
-  const tasks = createTaskService({ open: () => openTaskRecords(config.databaseUrl) });
-  const rateLimiter = config.rateLimitPerMinute ? openRateLimiter(config.rateLimitPerMinute, config.databaseUrl) : undefined;
+  const tasks = createTaskService({ open: () => openTaskRecords(config.databaseUrl, logger) });
+  const rateLimiter = config.rateLimitPerMinute ? openRateLimiter(config.rateLimitPerMinute, config.databaseUrl, logger) : undefined;
   return { config, logger, catalog, providers, results, pipeline, batch, tasks, payments, metrics, shutdown, rateLimiter, draining: false };
 }
 

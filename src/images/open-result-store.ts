@@ -1,5 +1,6 @@
 import { isPostgresUrl } from '../config.js';
 import { createFileResultStore, type ResultStore } from './result-store.js';
+import type { Logger } from '../logger.js';
 
 export interface ResultStoreOptions {
   databaseUrl: string;
@@ -7,6 +8,7 @@ export interface ResultStoreOptions {
   directory: string;
   baseUrl: () => string;
   ttlMs: number;
+  logger?: Logger;
 }
 
 /**
@@ -14,11 +16,11 @@ export interface ResultStoreOptions {
  * The PostgreSQL store (and the pg driver) loads on first use, which keeps stdio start-up fast.
  */
 export function openResultStore(options: ResultStoreOptions): ResultStore {
-  const { databaseUrl, directory, baseUrl, ttlMs } = options;
+  const { databaseUrl, directory, baseUrl, ttlMs, logger } = options;
   if (!isPostgresUrl(databaseUrl)) return createFileResultStore({ directory, baseUrl, ttlMs });
   let loaded: Promise<ResultStore> | undefined;
   const store = () =>
-    (loaded ??= import('./postgres-result-store.js').then(({ createPostgresResultStore }) => createPostgresResultStore({ connectionString: databaseUrl, baseUrl, ttlMs })));
+    (loaded ??= import('./postgres-result-store.js').then(({ createPostgresResultStore }) => createPostgresResultStore({ connectionString: databaseUrl, baseUrl, ttlMs, ...(logger ? { logger } : {}) })));
   return {
     save: async (bytes, mimeType) => (await store()).save(bytes, mimeType),
     load: async (id) => (await store()).load(id),

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { isResultId, newResultId, resultUrl, type ResultStore } from './result-store.js';
+import { openPool } from '../postgres-pool.js';
+import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the results table, so two first starts do not race. */
 const SCHEMA_LOCK = 402_2019_1232;
@@ -20,6 +22,7 @@ export interface PostgresResultStoreOptions {
   connectionString: string;
   baseUrl: () => string;
   ttlMs: number;
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -30,8 +33,7 @@ export interface PostgresResultStoreOptions {
 export function createPostgresResultStore(options: PostgresResultStoreOptions): ResultStore {
   const { connectionString, baseUrl, ttlMs } = options;
   const now = options.now ?? Date.now;
-  const pool = new pg.Pool({ connectionString, max: 4 });
-  pool.on('error', () => undefined);
+  const pool = openPool(connectionString, 4, options.logger);
   let ready: Promise<void> | undefined;
   let lastSweep = 0;
 

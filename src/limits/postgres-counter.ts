@@ -1,5 +1,7 @@
 import pg from 'pg';
 import type { HitCounter } from './hit-counter.js';
+import { openPool } from '../postgres-pool.js';
+import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the counters table, so two first starts do not race. */
 const SCHEMA_LOCK = 402_2019_1233;
@@ -14,9 +16,8 @@ CREATE TABLE IF NOT EXISTS rate_limit_hits (
 `;
 
 /** Hits counted in PostgreSQL: one upsert per key, so every replica sees the same count. Old windows are deleted. */
-export function createPostgresCounter(connectionString: string): HitCounter {
-  const pool = new pg.Pool({ connectionString, max: 4 });
-  pool.on('error', () => undefined);
+export function createPostgresCounter(connectionString: string, logger?: Logger): HitCounter {
+  const pool = openPool(connectionString, 4, logger);
   let ready: Promise<void> | undefined;
   let sweptWindow = -1;
 

@@ -1,5 +1,6 @@
 import { isPostgresUrl } from '../config.js';
 import type { HitCounter } from './hit-counter.js';
+import type { Logger } from '../logger.js';
 
 
 export interface RateDecision {
@@ -50,10 +51,10 @@ export function createRateLimiter(options: { perMinute: number; counter: HitCoun
 }
 
 /** IMAGESEG_RATE_LIMIT: counted where the ledger is when that is PostgreSQL (loaded on first use), else in memory. */
-export function openRateLimiter(perMinute: number, databaseUrl: string): RateLimiter {
+export function openRateLimiter(perMinute: number, databaseUrl: string, logger?: Logger): RateLimiter {
   if (!isPostgresUrl(databaseUrl)) return createRateLimiter({ perMinute, counter: createMemoryCounter() });
   let loaded: Promise<HitCounter> | undefined;
-  const counter = () => (loaded ??= import('./postgres-counter.js').then(({ createPostgresCounter }) => createPostgresCounter(databaseUrl)));
+  const counter = () => (loaded ??= import('./postgres-counter.js').then(({ createPostgresCounter }) => createPostgresCounter(databaseUrl, logger)));
   return createRateLimiter({
     perMinute,
     counter: {

@@ -1,12 +1,12 @@
+import { isPostgresUrl } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { LedgerStore } from './store.js';
 
-const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-
 /** DATABASE_URL: a file path (or file: URL) for SQLite, the default; postgres://… for PostgreSQL. */
-export async function openLedger(databaseUrl: string): Promise<LedgerStore> {
-  if (POSTGRES_URL.test(databaseUrl)) {
+export async function openLedger(databaseUrl: string, logger?: Logger): Promise<LedgerStore> {
+  if (isPostgresUrl(databaseUrl)) {
     const { openPostgresLedger } = await import('./postgres-store.js');
-    return openPostgresLedger(databaseUrl);
+    return openPostgresLedger(databaseUrl, logger);
   }
   const { openSqliteLedger } = await import('./sqlite-store.js');
   return openSqliteLedger(databaseUrl.replace(/^file:(\/\/)?/, ''));

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { MS_PER_DAY, standingRefusal, type LedgerStore, type NewToken, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { postgresCallRecords } from './postgres-call-records.js';
+import { openPool } from '../postgres-pool.js';
+import type { Logger } from '../logger.js';
 
 const SCHEMA = ledgerSchema('postgres');
 
@@ -32,9 +34,8 @@ const toState = (row: TokenRow, held: number): TokenState => ({
 });
 
 /** The ledger in PostgreSQL: the same steps as SQLite, serialised per token with SELECT … FOR UPDATE. */
-export async function openPostgresLedger(connectionString: string): Promise<LedgerStore> {
-  const pool = new pg.Pool({ connectionString, max: 10 });
-  pool.on('error', () => undefined);
+export async function openPostgresLedger(connectionString: string, logger?: Logger): Promise<LedgerStore> {
+  const pool = openPool(connectionString, 10, logger);
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();

@@ -103,7 +103,7 @@ export function createPayments(options: PaymentsOptions): Payments {
   const store = () =>
     (opened ??= options.store
       ? Promise.resolve(options.store)
-      : openLedger(config.databaseUrl).catch((error: unknown) => {
+      : openLedger(config.databaseUrl, logger).catch((error: unknown) => {
           opened = undefined;
           throw new AppError('INTERNAL', 'The payment ledger (DATABASE_URL) cannot be opened; the server log says why', { cause: error });
         }));

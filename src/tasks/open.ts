@@ -1,12 +1,12 @@
+import { isPostgresUrl } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { TaskRecords } from './records.js';
 
-const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-
 /** Tasks live where the ledger does (DATABASE_URL): a SQLite file, or PostgreSQL shared by replicas. */
-export async function openTaskRecords(databaseUrl: string): Promise<TaskRecords> {
-  if (POSTGRES_URL.test(databaseUrl)) {
+export async function openTaskRecords(databaseUrl: string, logger?: Logger): Promise<TaskRecords> {
+  if (isPostgresUrl(databaseUrl)) {
     const { openPostgresTaskRecords } = await import('./postgres-records.js');
-    return openPostgresTaskRecords(databaseUrl);
+    return openPostgresTaskRecords(databaseUrl, logger);
   }
   const { openSqliteTaskRecords } = await import('./sqlite-records.js');
   return openSqliteTaskRecords(databaseUrl.replace(/^file:(\/\/)?/, ''));

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { fromRow, tasksSchema, type TaskRecords } from './records.js';
+import { openPool } from '../postgres-pool.js';
+import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the tasks table, so two first starts do not race. */
 const SCHEMA_LOCK = 402_2019_1231;
@@ -8,9 +10,8 @@ const COLUMNS = 'task_id, owner, session, status, status_message, ttl_ms, poll_i
 const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
 
 /** Tasks in PostgreSQL, so every replica answers tasks/get and tasks/result for any task. */
-export async function openPostgresTaskRecords(connectionString: string): Promise<TaskRecords> {
-  const pool = new pg.Pool({ connectionString, max: 5 });
-  pool.on('error', () => undefined);
+export async function openPostgresTaskRecords(connectionString: string, logger?: Logger): Promise<TaskRecords> {
+  const pool = openPool(connectionString, 5, logger);
   const client = await pool.connect().catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw error;
