@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { isResultId, newResultId, resultUrl, type ResultStore } from './result-store.js';
-import { openPool } from '../postgres-pool.js';
+import { createTablesOnce, openPool } from '../postgres-pool.js';
 import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the results table, so two first starts do not race. */
@@ -34,28 +34,9 @@ export function createPostgresResultStore(options: PostgresResultStoreOptions): 
   const { connectionString, baseUrl, ttlMs } = options;
   const now = options.now ?? Date.now;
   const pool = openPool(connectionString, 4, options.logger);
-  let ready: Promise<void> | undefined;
   let lastSweep = 0;
 
-  const migrate = async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
-  const open = () =>
-    (ready ??= migrate().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+  const open = createTablesOnce(pool, SCHEMA_LOCK, SCHEMA);
 
   async function sweepExpired(at: number): Promise<void> {
     if (at - lastSweep < SWEEP_EVERY_MS) return;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { HitCounter } from './hit-counter.js';
-import { openPool } from '../postgres-pool.js';
+import { createTablesOnce, openPool } from '../postgres-pool.js';
 import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the counters table, so two first starts do not race. */
@@ -18,28 +18,9 @@ CREATE TABLE IF NOT EXISTS rate_limit_hits (
 /** Hits counted in PostgreSQL: one upsert per key, so every replica sees the same count. Old windows are deleted. */
 export function createPostgresCounter(connectionString: string, logger?: Logger): HitCounter {
   const pool = openPool(connectionString, 4, logger);
-  let ready: Promise<void> | undefined;
   let sweptWindow = -1;
 
-  const migrate = async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
-  const open = () =>
-    (ready ??= migrate().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+  const open = createTablesOnce(pool, SCHEMA_LOCK, SCHEMA);
 
   return {
     async hit(key, window) {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { MS_PER_DAY, standingRefusal, type LedgerStore, type NewToken, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { postgresCallRecords } from './postgres-call-records.js';
-import { openPool } from '../postgres-pool.js';
+import { createTables, inTransaction, openPool } from '../postgres-pool.js';
 import type { Logger } from '../logger.js';
 
 const SCHEMA = ledgerSchema('postgres');
@@ -37,26 +37,10 @@ const toState = (row: TokenRow, held: number): TokenState => ({
 export async function openPostgresLedger(connectionString: string, logger?: Logger): Promise<LedgerStore> {
   const pool = openPool(connectionString, 10, logger);
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, work);
 
   try {
-    await transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-    });
+    await createTables(pool, SCHEMA_LOCK, SCHEMA);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${connectionString.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`, { cause: error });

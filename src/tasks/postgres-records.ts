@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { fromRow, tasksSchema, type TaskRecords } from './records.js';
-import { openPool } from '../postgres-pool.js';
+import { createTables, openPool } from '../postgres-pool.js';
 import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the tasks table, so two first starts do not race. */
@@ -12,22 +12,10 @@ const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
 /** Tasks in PostgreSQL, so every replica answers tasks/get and tasks/result for any task. */
 export async function openPostgresTaskRecords(connectionString: string, logger?: Logger): Promise<TaskRecords> {
   const pool = openPool(connectionString, 5, logger);
-  const client = await pool.connect().catch(async (error: unknown) => {
+  await createTables(pool, SCHEMA_LOCK, tasksSchema('postgres')).catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw error;
   });
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    await client.query(tasksSchema('postgres'));
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
-  client.release();
   // $1 is always "now" in these statements.
   const live = '(expires_at IS NULL OR expires_at > $1)';
 
