@@ -1,10 +1,9 @@
 import { AppError } from '../errors.js';
 import { fromAtomicAmount, toAtomicAmount } from './amounts.js';
-import { MS_PER_DAY, remainingCalls, type LedgerStore } from './store.js';
+import { MS_PER_DAY, remainingCalls, type LedgerStore, type TokenState } from './store.js';
 
-/** One token as the operator sees it: a short prefix of its hash, never the token. */
-export interface TokenSummary {
-  id: string;
+/** What GET /api/payments/:token shows of a token. */
+export interface TokenStatus {
   serviceId: string;
   callsTotal: number;
   callsUsed: number;
@@ -14,6 +13,11 @@ export interface TokenSummary {
   revoked: boolean;
   createdAt: string;
   source: 'operator' | 'x402';
+}
+
+/** One token as the operator sees it: a short prefix of its hash, never the token. */
+export interface TokenSummary extends TokenStatus {
+  id: string;
 }
 
 export interface RevenueDay {
@@ -36,9 +40,9 @@ export const TOKEN_ID_LENGTH = 16;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const dayOf = (day: number) => new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
 
-export async function listTokens(store: LedgerStore, serviceId: string | undefined, now: number): Promise<TokenSummary[]> {
-  return (await store.listTokens({ serviceId, now })).map((token) => ({
-    id: token.tokenHash.slice(0, TOKEN_ID_LENGTH),
+/** A token's standing now: a revoked or expired token has no calls left, whatever it had. */
+export function tokenStatusOf(token: TokenState, now: number): TokenStatus {
+  return {
     serviceId: token.serviceId,
     callsTotal: token.callsTotal,
     callsUsed: token.callsUsed,
@@ -48,7 +52,11 @@ export async function listTokens(store: LedgerStore, serviceId: string | undefin
     revoked: token.revokedAt !== null,
     createdAt: iso(token.createdAt)!,
     source: token.source,
-  }));
+  };
+}
+
+export async function listTokens(store: LedgerStore, serviceId: string | undefined, now: number): Promise<TokenSummary[]> {
+  return (await store.listTokens({ serviceId, now })).map((token) => ({ id: token.tokenHash.slice(0, TOKEN_ID_LENGTH), ...tokenStatusOf(token, now) }));
 }
 
 /** `2026-12-01` (that whole UTC day) or an ISO instant; `end` makes a bare day include itself. */

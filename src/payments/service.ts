@@ -13,9 +13,9 @@ import { openLedger } from './ledger.js';
 import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
-import { remainingCalls, type CallRecordStore, type LedgerStore } from './store.js';
+import type { CallRecordStore, LedgerStore } from './store.js';
 import { BOUGHT_TOKEN_LIFETIME_MS, hashToken, looksLikeToken, newToken } from './tokens.js';
-import { listTokens, revenueReport, type RevenueReport, type TokenSummary } from './reports.js';
+import { listTokens, revenueReport, tokenStatusOf, type RevenueReport, type TokenStatus, type TokenSummary } from './reports.js';
 
 /** A token as its buyer sees it, once. */
 export interface IssuedToken {
@@ -24,19 +24,6 @@ export interface IssuedToken {
   callsRemaining: number;
   /** ISO date; null: never. */
   expiresAt: string | null;
-}
-
-/** What GET /api/payments/:token shows. */
-export interface TokenStatus {
-  serviceId: string;
-  callsTotal: number;
-  callsUsed: number;
-  callsInProgress: number;
-  callsRemaining: number;
-  expiresAt: string | null;
-  revoked: boolean;
-  createdAt: string;
-  source: 'operator' | 'x402';
 }
 
 /** Everything about money the adapters and the CLI may use; the pipeline sees only `gate`. */
@@ -161,17 +148,7 @@ export function createPayments(options: PaymentsOptions): Payments {
       if (!looksLikeToken(paymentToken)) return undefined;
       const state = await (await store()).findToken(hashToken(paymentToken), now());
       if (!state) return undefined;
-      return {
-        serviceId: state.serviceId,
-        callsTotal: state.callsTotal,
-        callsUsed: state.callsUsed,
-        callsInProgress: state.callsHeld,
-        callsRemaining: state.revokedAt !== null || (state.expiresAt !== null && state.expiresAt <= now()) ? 0 : remainingCalls(state),
-        expiresAt: iso(state.expiresAt),
-        revoked: state.revokedAt !== null,
-        createdAt: new Date(state.createdAt).toISOString(),
-        source: state.source,
-      };
+      return tokenStatusOf(state, now());
     },
     async revokeToken(paymentToken) {
       if (!looksLikeToken(paymentToken)) return false;
