@@ -6,6 +6,7 @@ import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
 import { sendError, setPaymentReceipt } from './errors.js';
 import { paidBodyReading, paymentFrom } from './paid-body.js';
+import { abortOnClose } from './abort-on-close.js';
 
 /** How many items an unpaid large body says it holds (`?items=N`), for a 402 with the right amount before reading it. */
 function announcedItems(request: Request): number {
@@ -16,10 +17,7 @@ function announcedItems(request: Request): number {
 /** POST /api/batch/:id — `{items: [arguments, ...]}`: up to 20 calls of one capability, paid together. */
 export function mountBatch(app: Express, context: AppContext): void {
   app.post('/api/batch/:id', async (request, response) => {
-    const controller = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) controller.abort(new Error('client went away'));
-    });
+    const signal = abortOnClose(response);
     try {
       const capability = context.catalog.find(request.params.id);
       if (capability) {
@@ -36,7 +34,7 @@ export function mountBatch(app: Express, context: AppContext): void {
         items: body?.items,
         transport: 'rest',
         payment: paymentFrom(request),
-        signal: controller.signal,
+        signal,
         idempotencyKey: request.get('idempotency-key'),
       });
       setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);

@@ -8,6 +8,7 @@ import { paidBodyReading, paymentFrom } from './paid-body.js';
 import { sendError, setPaymentReceipt } from './errors.js';
 import { argumentsForImage, sendResultImage, wantedImageType } from './image-answer.js';
 import { isMultipart, isRawImage, readMultipartArguments, readRawImageArguments } from './uploads.js';
+import { abortOnClose } from './abort-on-close.js';
 
 /** The call's arguments from JSON, a multipart form or a raw image, within what its images can need. */
 async function readArguments(request: Request, capability: Capability, context: AppContext): Promise<unknown> {
@@ -24,10 +25,7 @@ async function readArguments(request: Request, capability: Capability, context: 
 /** POST /api/tools/:id — serviceId, legacy id, tool name or Action; the body is the Action's parameters. */
 export function mountTools(app: Express, context: AppContext): void {
   app.post('/api/tools/:id', async (request, response) => {
-    const controller = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) controller.abort(new Error('client went away'));
-    });
+    const signal = abortOnClose(response);
     try {
       // An unknown id is answered (NOT_FOUND, by the pipeline) without reading its body.
       const capability = context.catalog.find(request.params.id);
@@ -39,7 +37,7 @@ export function mountTools(app: Express, context: AppContext): void {
         arguments: imageType ? argumentsForImage(request.body ?? {}, imageType) : (request.body ?? {}),
         transport: 'rest',
         payment: paymentFrom(request),
-        signal: controller.signal,
+        signal,
         idempotencyKey: request.get('idempotency-key'),
       });
       setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
