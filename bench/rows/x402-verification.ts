@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { verifyTypedData } from 'ethers';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types';
-import { AppError } from '../../src/errors.js';
+import { PaymentRequiredError } from '../../src/payments/index.js';
 import type { Facilitator } from '../../src/payments/index.js';
 import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../src/payments/verify.js';
 import { createCatalog } from '../../src/catalog/lookup.js';
@@ -41,8 +41,8 @@ export async function measureX402Verification(workDirectory: string): Promise<Ro
         throw new Error(`${SERVICE} answered an unpaid call`);
       },
       (error: unknown) => {
-        if (!(error instanceof AppError) || error.code !== 'PAYMENT_REQUIRED') throw error;
-        return error.options.details!.paymentRequired as PaymentRequired;
+        if (!(error instanceof PaymentRequiredError) || error.code !== 'PAYMENT_REQUIRED') throw error;
+        return error.paymentRequired as PaymentRequired;
       },
     );
     const requirement = paymentRequired.accepts[0] as PaymentRequirements;
