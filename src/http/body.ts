@@ -70,12 +70,35 @@ function isJson(request: Request): boolean {
   return true;
 }
 
+/**
+ * The data handler of a body being read: counts what arrives (after decoding) against the limit, hands each chunk
+ * on, and pauses once past `beforeLarge.atBytes` for that check (an unpaid call's 402), resuming only if it passes.
+ */
+export function meteredData(
+  reading: BodyReading,
+  source: Readable,
+  step: { checked: boolean; settled: () => boolean; take: (chunk: Buffer) => void; fail: (error: unknown) => void },
+): (chunk: Buffer) => void {
+  let received = 0;
+  let checked = step.checked;
+  return (chunk) => {
+    if (step.settled()) return;
+    received += chunk.length;
+    if (received > reading.maxBytes) return step.fail(tooLarge(reading));
+    step.take(chunk);
+    if (!checked && reading.beforeLarge && received > reading.beforeLarge.atBytes) {
+      checked = true;
+      source.pause();
+      reading.beforeLarge.check().then(() => step.settled() || source.resume(), step.fail);
+    }
+  };
+}
+
 function collect(request: Request, decoding: { name: string; decoder: Transform | null }, reading: BodyReading, checked: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const { decoder } = decoding;
     const source: Readable = decoder ?? request;
     const chunks: Buffer[] = [];
-    let received = 0;
     let receivedRaw = 0;
     let settled = false;
     const finish = (error?: unknown) => {
@@ -89,22 +112,13 @@ function collect(request: Request, decoding: { name: string; decoder: Transform 
       }
       request.pause();
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks, received));
+      else resolve(Buffer.concat(chunks));
     };
     const onRawData = (chunk: Buffer) => {
       receivedRaw += chunk.length;
       if (receivedRaw > reading.maxBytes) finish(tooLarge(reading));
     };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > reading.maxBytes) return finish(tooLarge(reading));
-      chunks.push(chunk);
-      if (!checked && reading.beforeLarge && received > reading.beforeLarge.atBytes) {
-        checked = true;
-        source.pause();
-        reading.beforeLarge.check().then(() => settled || source.resume(), finish);
-      }
-    };
+    const onData = meteredData(reading, source, { checked, settled: () => settled, take: (chunk) => chunks.push(chunk), fail: finish });
     // Kept after settling: a client that goes away later must not become an unhandled error.
     request.on('error', (error) => finish(error));
     request.on('close', () => {

@@ -6,7 +6,7 @@ import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { argumentShapeOf } from '../catalog/schemas.js';
 import { AppError } from '../errors.js';
 import { describeBytes } from '../images/load.js';
-import { declaredLength, decoderFor, readBodyBytes, tooLarge, type BodyReading } from './body.js';
+import { declaredLength, decoderFor, meteredData, readBodyBytes, tooLarge, type BodyReading } from './body.js';
 
 /** Parameters that are not images are short: a form field longer than this is a mistake, not a parameter. */
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -94,7 +94,6 @@ export async function readMultipartArguments(request: Request, capability: Capab
   return new Promise((resolve, reject) => {
     const args: Record<string, unknown> = {};
     const source: Readable = decoding.decoder ?? request;
-    let received = 0;
     let settled = false;
     const finish = (error?: unknown) => {
       if (settled) return;
@@ -112,17 +111,7 @@ export async function readMultipartArguments(request: Request, capability: Capab
       if (error) reject(error);
       else resolve(args);
     };
-    const onData = (chunk: Buffer) => {
-      if (settled) return;
-      received += chunk.length;
-      if (received > reading.maxBytes) return finish(tooLarge(reading));
-      parser.write(chunk);
-      if (!checked && reading.beforeLarge && received > reading.beforeLarge.atBytes) {
-        checked = true;
-        source.pause();
-        reading.beforeLarge.check().then(() => settled || source.resume(), finish);
-      }
-    };
+    const onData = meteredData(reading, source, { checked, settled: () => settled, take: (chunk) => parser.write(chunk), fail: finish });
 
     parser.on('file', (name, file, info) => {
       // Stopping early destroys the parser, which fails the part in flight; that is already answered.
