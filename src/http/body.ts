@@ -146,16 +146,22 @@ export async function readJsonBytes(request: Request, reading: BodyReading): Pro
   return readBodyBytes(request, reading);
 }
 
-/** The body's bytes whatever its type, decoded, within the limit and after the large-body check. */
-export async function readBodyBytes(request: Request, reading: BodyReading): Promise<Buffer> {
+/**
+ * What comes before reading any body: a declared length over the limit is refused, the encoding must be one we
+ * decode, and a declared length past `beforeLarge.atBytes` runs that check now (`checked`), before a byte is read.
+ */
+export async function startReading(request: Request, reading: BodyReading): Promise<{ decoding: { name: string; decoder: Transform | null }; checked: boolean }> {
   const declared = declaredLength(request);
   if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
   const decoding = decoderFor(request);
-  let checked = false;
-  if (reading.beforeLarge && declared !== undefined && declared > reading.beforeLarge.atBytes) {
-    checked = true;
-    await reading.beforeLarge.check();
-  }
+  const checked = Boolean(reading.beforeLarge && declared !== undefined && declared > reading.beforeLarge.atBytes);
+  if (checked) await reading.beforeLarge!.check();
+  return { decoding, checked };
+}
+
+/** The body's bytes whatever its type, decoded, within the limit and after the large-body check. */
+export async function readBodyBytes(request: Request, reading: BodyReading): Promise<Buffer> {
+  const { decoding, checked } = await startReading(request, reading);
   return collect(request, decoding, reading, checked);
 }
 

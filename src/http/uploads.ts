@@ -6,7 +6,7 @@ import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { argumentShapeOf } from '../catalog/schemas.js';
 import { AppError } from '../errors.js';
 import { describeBytes } from '../images/load.js';
-import { declaredLength, decoderFor, meteredData, readBodyBytes, tooLarge, type BodyReading } from './body.js';
+import { declaredLength, meteredData, readBodyBytes, startReading, type BodyReading } from './body.js';
 
 /** Parameters that are not images are short: a form field longer than this is a mistake, not a parameter. */
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -75,14 +75,7 @@ export async function readRawImageArguments(request: Request, capability: Capabi
  * before more than `beforeLarge.atBytes` arrive.
  */
 export async function readMultipartArguments(request: Request, capability: Capability, reading: BodyReading): Promise<Record<string, unknown>> {
-  const declared = declaredLength(request);
-  if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
-  const decoding = decoderFor(request);
-  let checked = false;
-  if (reading.beforeLarge && declared !== undefined && declared > reading.beforeLarge.atBytes) {
-    checked = true;
-    await reading.beforeLarge.check();
-  }
+  const { decoding, checked } = await startReading(request, reading);
   const shape = argumentShapeOf(capability);
   let parser: busboy.Busboy;
   try {
