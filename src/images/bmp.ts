@@ -3,17 +3,18 @@
  * expanded, so a 60-byte file that says 1000x1000 is refused before it costs an upload or a provider call.
  * (src/providers/local/bmp.ts decodes BMP to pixels when the local provider runs.)
  */
-const BI_RGB = 0;
-const BI_RLE8 = 1;
-const BI_RLE4 = 2;
-const BI_BITFIELDS = 3;
-const BI_ALPHABITFIELDS = 6;
+export const BI_RGB = 0;
+export const BI_RLE8 = 1;
+export const BI_RLE4 = 2;
+export const BI_BITFIELDS = 3;
+export const BI_ALPHABITFIELDS = 6;
 
 export function isBmp(bytes: Buffer): boolean {
   return bytes.length > 26 && bytes[0] === 0x42 && bytes[1] === 0x4d;
 }
 
-interface BmpHeader {
+/** What a BMP's headers claim; checked for sense, not yet against the pixel data. */
+export interface BmpHeader {
   width: number;
   height: number;
   topDown: boolean;
@@ -23,7 +24,7 @@ interface BmpHeader {
   pixelOffset: number;
 }
 
-function readHeader(bytes: Buffer): BmpHeader {
+export function readBmpHeader(bytes: Buffer): BmpHeader {
   if (!isBmp(bytes)) throw new Error('not a BMP file');
   const headerSize = bytes.readUInt32LE(14);
   const pixelOffset = bytes.readUInt32LE(10);
@@ -82,7 +83,7 @@ function walkRle(bytes: Buffer, header: BmpHeader): void {
  * fit in the file; an RLE stream ends before the file does). Throws with the reason otherwise.
  */
 export function inspectBmp(bytes: Buffer, options: { header?: boolean } = {}): { width: number; height: number } {
-  const header = readHeader(bytes);
+  const header = readBmpHeader(bytes);
   if (!options.header) {
     if (header.pixelOffset < 14 + header.headerSize || header.pixelOffset >= bytes.length) throw new Error('BMP pixel data offset is outside the file');
     if (header.compression === BI_RLE8 || header.compression === BI_RLE4) {

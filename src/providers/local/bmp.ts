@@ -3,7 +3,7 @@
  * Handles the Windows/OS2 headers, 1/4/8-bit palettes, 16/24/32-bit pixels, BI_BITFIELDS and
  * RLE4/RLE8, bottom-up and top-down rows. Returns 4-channel RGBA, 8 bits per channel.
  */
-import { isBmp } from '../../images/bmp.js';
+import { BI_ALPHABITFIELDS, BI_BITFIELDS, BI_RLE4, BI_RLE8, BI_RGB, readBmpHeader, type BmpHeader } from '../../images/bmp.js';
 
 export interface DecodedBitmap {
   data: Buffer;
@@ -11,12 +11,6 @@ export interface DecodedBitmap {
   height: number;
   channels: 4;
 }
-
-const BI_RGB = 0;
-const BI_RLE8 = 1;
-const BI_RLE4 = 2;
-const BI_BITFIELDS = 3;
-const BI_ALPHABITFIELDS = 6;
 
 export class BmpError extends Error {}
 
@@ -41,48 +35,24 @@ function readChannel(value: number, c: Channel): number {
 }
 
 export function decodeBmp(bytes: Buffer, maxPixels = 100_000_000): DecodedBitmap {
-  if (!isBmp(bytes)) throw new BmpError('not a BMP file');
-  const pixelOffset = bytes.readUInt32LE(10);
-  const headerSize = bytes.readUInt32LE(14);
-  let width: number;
-  let rawHeight: number;
-  let bpp: number;
-  let compression = BI_RGB;
-  let colorsUsed = 0;
-  let paletteEntrySize = 4;
-  let masks: [number, number, number, number] | null = null;
-  if (headerSize === 12) {
-    width = bytes.readUInt16LE(18);
-    rawHeight = bytes.readInt16LE(20);
-    bpp = bytes.readUInt16LE(24);
-    paletteEntrySize = 3;
-  } else if (headerSize >= 40 && bytes.length >= 14 + 40) {
-    width = bytes.readInt32LE(18);
-    rawHeight = bytes.readInt32LE(22);
-    bpp = bytes.readUInt16LE(28);
-    compression = bytes.readUInt32LE(30);
-    colorsUsed = bytes.readUInt32LE(46);
-    if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
-      const at = 14 + 40;
-      const count = headerSize >= 56 || compression === BI_ALPHABITFIELDS ? 4 : 3;
-      if (bytes.length < at + count * 4) throw new BmpError('truncated BMP bit masks');
-      masks = [
-        bytes.readUInt32LE(at),
-        bytes.readUInt32LE(at + 4),
-        bytes.readUInt32LE(at + 8),
-        count === 4 ? bytes.readUInt32LE(at + 12) : 0,
-      ];
-    }
-  } else {
-    throw new BmpError(`unsupported BMP header (${headerSize} bytes)`);
+  let header: BmpHeader;
+  try {
+    header = readBmpHeader(bytes);
+  } catch (error) {
+    throw new BmpError((error as Error).message);
   }
-  const topDown = rawHeight < 0;
-  const height = Math.abs(rawHeight);
-  if (width <= 0 || height <= 0) throw new BmpError('BMP has no pixels');
+  const { pixelOffset, headerSize, width, height, topDown, compression } = header;
+  const bpp = header.bitsPerPixel;
   if (width * height > maxPixels) throw new BmpError(`BMP of ${width}x${height} pixels is too large`);
-  if (![1, 4, 8, 16, 24, 32].includes(bpp)) throw new BmpError(`unsupported BMP bit depth ${bpp}`);
-  if (![BI_RGB, BI_RLE8, BI_RLE4, BI_BITFIELDS, BI_ALPHABITFIELDS].includes(compression)) {
-    throw new BmpError(`unsupported BMP compression ${compression}`);
+  // The OS/2 header keeps 3-byte palette entries and no colour count; the Windows ones 4 bytes and a count.
+  const paletteEntrySize = headerSize === 12 ? 3 : 4;
+  const colorsUsed = headerSize === 12 ? 0 : bytes.readUInt32LE(46);
+  let masks: [number, number, number, number] | null = null;
+  if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
+    const at = 14 + 40;
+    const count = headerSize >= 56 || compression === BI_ALPHABITFIELDS ? 4 : 3;
+    if (bytes.length < at + count * 4) throw new BmpError('truncated BMP bit masks');
+    masks = [bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4), bytes.readUInt32LE(at + 8), count === 4 ? bytes.readUInt32LE(at + 12) : 0];
   }
 
   // Palette: after the DIB header (and the 3 bit masks a 40-byte header keeps outside itself).
