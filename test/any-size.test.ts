@@ -1,24 +1,23 @@
 import https from 'node:https';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAlibabaEmulator, startOpenPlatformEmulator, startOssEmulator, type AlibabaEmulator, type OpenPlatformEmulator, type OssEmulator } from './emulator/index.js';
-import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import type { AlibabaEmulator, OpenPlatformEmulator, OssEmulator } from './emulator/index.js';
+import type { TestServer } from './support/server.js';
 import { decodeAlpha, iou, texturedDisc } from './support/images.js';
 import { createLogger } from '../src/logger.js';
 import { createAlibabaProvider } from '../src/providers/alibaba/index.js';
+import { startUploadStack, type UploadStack } from './support/upload-stack.js';
 
 let emulator: AlibabaEmulator;
 let oss: OssEmulator;
 let openPlatform: OpenPlatformEmulator;
 let server: TestServer;
+let stack: UploadStack;
 let ossAgent: https.Agent;
 
 beforeAll(async () => {
-  emulator = await startAlibabaEmulator();
-  oss = await startOssEmulator();
-  openPlatform = await startOpenPlatformEmulator({ oss, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
-  emulator.addDownloadRoute((url) => oss.loopbackUrl(url));
-  server = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_OPENPLATFORM_ENDPOINT: openPlatform.endpoint });
+  stack = await startUploadStack();
+  ({ emulator, oss, openPlatform, server } = stack);
   // The one thing a test adds to the production wiring (as in upload.test.ts): an agent that trusts the OSS emulator.
   ossAgent = oss.createAgent();
   const provider = createAlibabaProvider(server.context.config, createLogger('silent'), { ossAgent });
@@ -27,10 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ossAgent?.destroy();
-  await server?.close();
-  await openPlatform?.close();
-  await oss?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 describe('any image size, with the Alibaba provider', () => {

@@ -8,9 +8,10 @@ import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import type { Config } from '../src/config.js';
 import { createAlibabaProvider } from '../src/providers/alibaba/index.js';
-import { startAlibabaEmulator, startOpenPlatformEmulator, startOssEmulator, type AlibabaEmulator, type OpenPlatformEmulator, type OssEmulator } from './emulator/index.js';
+import { startAlibabaEmulator, type AlibabaEmulator, type OpenPlatformEmulator, type OssEmulator } from './emulator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
 import { discOnWhite } from './support/images.js';
+import { startUploadStack, type UploadStack } from './support/upload-stack.js';
 
 /** Made-up names (`.test` resolves nowhere) given addresses the way a DNS server would. */
 function mappedResolver(names: Record<string, string[]>): HostResolver & { asked: string[] } {
@@ -143,23 +144,18 @@ describe('the OSS upload resolves the granted bucket host under the guard', () =
   let oss: OssEmulator;
   let openPlatform: OpenPlatformEmulator;
   let server: TestServer;
+  let stack: UploadStack;
   let agent: https.Agent;
 
   beforeAll(async () => {
-    emulator = await startAlibabaEmulator();
-    oss = await startOssEmulator();
-    openPlatform = await startOpenPlatformEmulator({ oss, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
-    emulator.addDownloadRoute((url) => oss.loopbackUrl(url));
-    server = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_OPENPLATFORM_ENDPOINT: openPlatform.endpoint });
+    stack = await startUploadStack();
+    ({ emulator, oss, openPlatform, server } = stack);
     // Trusts the emulator's certificate and nothing more: no lookup of its own, so the product's resolves the name.
     agent = new https.Agent({ ca: oss.certificate });
   });
   afterAll(async () => {
     agent?.destroy();
-    await server?.close();
-    await openPlatform?.close();
-    await oss?.close();
-    await emulator?.close();
+    await stack?.close();
   });
   beforeEach(() => {
     for (const calls of [emulator.calls, openPlatform.calls, oss.uploads]) calls.length = 0;

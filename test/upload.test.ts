@@ -3,26 +3,21 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  startAlibabaEmulator,
-  startOpenPlatformEmulator,
-  startOssEmulator,
-  type AlibabaEmulator,
-  type OpenPlatformEmulator,
-  type OssEmulator,
-} from './emulator/index.js';
-import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
+import type { AlibabaEmulator, OpenPlatformEmulator, OssEmulator } from './emulator/index.js';
+import type { TestServer } from './support/server.js';
 import { decodeAlpha, discOnWhite } from './support/images.js';
 import { ENVIRONMENT_HELP, loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createAlibabaProvider } from '../src/providers/alibaba/index.js';
 import { passthroughMatcher } from '../src/providers/alibaba/passthrough.js';
 import { postObjectForm } from '../src/providers/alibaba/upload.js';
+import { startUploadStack, type UploadStack } from './support/upload-stack.js';
 
 let emulator: AlibabaEmulator;
 let oss: OssEmulator;
 let openPlatform: OpenPlatformEmulator;
 let server: TestServer;
+let stack: UploadStack;
 let ossAgent: https.Agent;
 let photo: Buffer;
 let photoUrl: string;
@@ -49,12 +44,8 @@ const grantedUrl = (index: number) => {
 };
 
 beforeAll(async () => {
-  emulator = await startAlibabaEmulator();
-  oss = await startOssEmulator();
-  openPlatform = await startOpenPlatformEmulator({ oss, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
-  // Alibaba downloads http://{Bucket}.{Endpoint}/{ObjectKey}; in the test that name lives only in the OSS emulator.
-  emulator.addDownloadRoute((url) => oss.loopbackUrl(url));
-  server = await startTestServer({ ...emulatorEnvironment(emulator), IMAGESEG_OPENPLATFORM_ENDPOINT: openPlatform.endpoint });
+  stack = await startUploadStack();
+  ({ emulator, oss, openPlatform, server } = stack);
   ossAgent = oss.createAgent();
   photo = await discOnWhite();
   photoUrl = emulator.hostImage(photo);
@@ -62,10 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ossAgent?.destroy();
-  await server?.close();
-  await openPlatform?.close();
-  await oss?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 beforeEach(() => {
