@@ -4,7 +4,7 @@ import { MAX_BATCH_ITEMS } from '../calls/batch.js';
 import { batchRequestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
-import { sendError, setPaymentReceipt } from './errors.js';
+import { sendError, setAnswerHeaders } from './errors.js';
 import { paidBodyReading, paymentFrom } from './paid-body.js';
 import { abortOnClose } from './abort-on-close.js';
 
@@ -37,8 +37,7 @@ export function mountBatch(app: Express, context: AppContext): void {
         signal,
         idempotencyKey: request.get('idempotency-key'),
       });
-      setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
-      if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
+      setAnswerHeaders(request, response, outcome);
       response.status(200).json(outcome.output);
     } catch (error) {
       closeAfterAnswer(request, response);

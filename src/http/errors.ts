@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import type { PaymentRequired, SettleResponse } from '@x402/core/types';
 import { operatorMessage, type AppError } from '../errors.js';
@@ -40,4 +40,10 @@ function retryAfterSeconds(error: AppError): number | undefined {
 export function setPaymentReceipt(response: Response, receipt: unknown, version: 1 | 2): void {
   if (!receipt) return;
   response.set(version === 1 ? 'X-PAYMENT-RESPONSE' : 'PAYMENT-RESPONSE', encodePaymentResponseHeader(receipt as SettleResponse));
+}
+
+/** The headers of a paid answer: the receipt in the x402 version the caller paid with, and whether it is a replay. */
+export function setAnswerHeaders(request: Request, response: Response, outcome: { receipt?: unknown; replayed?: boolean }): void {
+  setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
+  if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
 }

@@ -5,7 +5,7 @@ import { requestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
 import { paidBodyReading, paymentFrom } from './paid-body.js';
-import { sendError, setPaymentReceipt } from './errors.js';
+import { sendError, setAnswerHeaders } from './errors.js';
 import { argumentsForImage, sendResultImage, wantedImageType } from './image-answer.js';
 import { isMultipart, isRawImage, readMultipartArguments, readRawImageArguments } from './uploads.js';
 import { abortOnClose } from './abort-on-close.js';
@@ -40,8 +40,7 @@ export function mountTools(app: Express, context: AppContext): void {
         signal,
         idempotencyKey: request.get('idempotency-key'),
       });
-      setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
-      if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
+      setAnswerHeaders(request, response, outcome);
       if (imageType && sendResultImage(response, outcome)) return;
       response.status(200).json(outcome.output);
     } catch (error) {
