@@ -13,13 +13,13 @@ export const SETTINGS = {
   },
   throughput: {
     connections: 32,
-    warmupMs: 2_000,
+    /** One-use tokens spent warming up (and measuring the rate that sizes the first run). */
+    warmupTokens: 2_000,
     runs: 3,
+    /** Each run presents about this long's worth of tokens at the rate of the run before; it ends when all are answered. */
     runMs: 4_000,
     /** Every n-th token is presented a second time at once, on another connection: a double-spend attempt. */
     replayEvery: 10,
-    /** Tokens minted per expected successful call (covers replays and estimate error). */
-    tokenHeadroom: 2,
     baselineRunMs: 3_000,
   },
   verification: {

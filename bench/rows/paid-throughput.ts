@@ -9,7 +9,9 @@
  *
  * Load: autocannon against REST POST /api/tools/<id> with `connections` concurrent connections. Every
  * `replayEvery`-th token is presented twice at once (the second copy goes out on another connection straight
- * after the first): exactly one of the two may succeed. Baseline: the same server's GET /healthz.
+ * after the first): exactly one of the two may succeed. Each run sends a fixed set of presentations and waits for
+ * every answer, so the audit is exact: every minted token is read back from the ledger, and the uses charged must
+ * equal the 200 answers. Baseline: the same server's GET /healthz.
  */
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -25,13 +27,21 @@ const SERVICE = 'product-background-removal';
 interface PaidRun {
   successes: number;
   seconds: number;
-  /** Requests that went out without a token because the minted pool ran dry (the run is then too short on tokens). */
+  /** Every token minted for the run, presented or not: the audit reads each one's uses in the ledger. */
+  tokens: string[];
+  /** Requests answered without a token (the minted pool ran dry): none when every presentation was sent. */
   dry: number;
   statuses: Map<string, number[]>;
   unexpected: Map<number, number>;
+  /** Requests that got no answer (timeouts, connection errors): the audit can only be exact without them. */
+  unanswered: number;
 }
 
-async function paidLoad(server: ServerProcess, body: string, tokens: string[], durationMs: number): Promise<PaidRun> {
+/**
+ * Presents every token (and every replay) once and waits for every answer: a fixed amount of requests rather than a
+ * duration, so no call is still in flight, committed but uncounted, when the run ends.
+ */
+async function paidLoad(server: ServerProcess, body: string, tokens: string[]): Promise<PaidRun> {
   const { connections, replayEvery } = SETTINGS.throughput;
   const presentations: string[] = [];
   tokens.forEach((token, index) => {
@@ -45,7 +55,7 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[], d
   const result = await autocannon({
     url: server.url,
     connections,
-    duration: durationMs / 1000,
+    amount: presentations.length,
     timeout: 30,
     requests: [
       {
@@ -54,9 +64,9 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[], d
         headers: { 'content-type': 'application/json' },
         body,
         setupRequest(request, context) {
+          // Each connection builds one request more than it sends (after its last answer): that one finds no token.
           const token = presentations[cursor++];
           context.token = token;
-          if (!token) dry += 1;
           return { ...request, headers: { 'content-type': 'application/json', ...(token ? { 'x-payment-token': token } : {}) } };
         },
         onResponse(status, _body, context) {
@@ -65,7 +75,7 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[], d
             const seen = statuses.get(token) ?? [];
             seen.push(status);
             statuses.set(token, seen);
-          }
+          } else dry += 1;
           if (status !== 200 && status !== 402) unexpected.set(status, (unexpected.get(status) ?? 0) + 1);
         },
       },
@@ -73,7 +83,7 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[], d
   });
   let successes = 0;
   for (const seen of statuses.values()) successes += seen.filter((status) => status === 200).length;
-  return { successes, seconds: result.duration, dry, statuses, unexpected };
+  return { successes, seconds: result.duration, tokens, dry, statuses, unexpected, unanswered: result.errors + result.timeouts };
 }
 
 export async function measurePaidThroughput(workDirectory: string): Promise<RowResult[]> {
@@ -83,7 +93,7 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
   const tiny = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c03020' } }).png().toBuffer();
   const body = JSON.stringify({ ImageURL: `data:image/png;base64,${tiny.toString('base64')}` });
   // The ledger exists (and is migrated) before the server opens it.
-  const warmupTokens = await mintTokens(databaseUrl, SERVICE, 4_000);
+  const warmupTokens = await mintTokens(databaseUrl, SERVICE, settings.warmupTokens);
   const serverOptions = (name: string) => ({
     name,
     entry: path.join(ROOT, 'dist', 'bench', 'servers', 'stub-provider-server.js'),
@@ -104,12 +114,15 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
   const server = await startServer(serverOptions('throughput'));
   try {
 
-    const warmup = await paidLoad(server, body, warmupTokens, settings.warmupMs);
-    const estimate = warmup.successes / warmup.seconds;
+    const warmup = await paidLoad(server, body, warmupTokens);
+    // Each run gets the tokens for about runMs at the rate of the run before it.
+    let recentRate = warmup.successes / warmup.seconds;
     const runs: PaidRun[] = [];
     for (let run = 0; run < settings.runs; run += 1) {
-      const count = Math.ceil((estimate * settings.runMs * settings.tokenHeadroom) / 1000) + 200;
-      runs.push(await paidLoad(server, body, await mintTokens(databaseUrl, SERVICE, count), settings.runMs));
+      const count = Math.max(settings.connections * 4, Math.ceil((recentRate * settings.runMs) / 1000));
+      const done = await paidLoad(server, body, await mintTokens(databaseUrl, SERVICE, count));
+      recentRate = done.successes / done.seconds;
+      runs.push(done);
     }
 
     // Audit: no token may have succeeded twice, in the answers or in the ledger.
@@ -121,7 +134,8 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
     let replayRefusals = 0;
     try {
       for (const run of [warmup, ...runs]) {
-        for (const [token, seen] of run.statuses) {
+        for (const token of run.tokens) {
+          const seen = run.statuses.get(token) ?? [];
           const successes = seen.filter((status) => status === 200).length;
           if (successes > 1) doubleInAnswers += 1;
           replayRefusals += seen.filter((status) => status === 402).length;
@@ -136,13 +150,15 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
     }
     const dry = runs.reduce((sum, run) => sum + run.dry, 0);
     const unexpected = runs.flatMap((run) => [...run.unexpected.entries()].map(([status, count]) => `${count}× HTTP ${status}`));
+    const unanswered = [warmup, ...runs].reduce((sum, run) => sum + run.unanswered, 0);
     const rate = median(runs.map((run) => run.successes / run.seconds));
     const baseline = median(baselineRates);
     const doubleSpends = doubleInAnswers + overspentInLedger;
     const notes = [
-      `${settings.connections} connections, ${settings.runs} runs × ${settings.runMs / 1000} s after a ${settings.warmupMs / 1000} s warm-up; provider: bench stub`,
+      `${settings.connections} connections, ${settings.runs} runs of ~${settings.runMs / 1000} s (${runs.map((run) => run.seconds.toFixed(1)).join(', ')} s) after a warm-up of ${warmupTokens.length} tokens; provider: bench stub`,
       `${observed} paid answers, ${charged} uses charged in the ledger, ${replayRefusals} replays refused`,
       ...(dry ? [`${dry} requests went out without a token (pool ran dry)`] : []),
+      ...(unanswered ? [`${unanswered} requests got no answer (timeouts, connection errors)`] : []),
       ...(unexpected.length ? [`unexpected answers: ${unexpected.join(', ')}`] : []),
     ];
     return [
@@ -163,6 +179,14 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
         unit: '',
         target: { text: '0', met: doubleSpends === 0 },
         note: `${doubleInAnswers} tokens answered 200 twice, ${overspentInLedger} tokens with more uses than bought; ${warmup.statuses.size + runs.reduce((sum, run) => sum + run.statuses.size, 0)} tokens presented`,
+      },
+      {
+        row: '2',
+        metric: '  uses charged − paid answers (ledger audit)',
+        ours: charged - observed,
+        unit: '',
+        target: { text: '0', met: charged === observed && unanswered === 0 },
+        note: `every minted token read back: ${charged} uses charged, ${observed} answered 200; the load waits for every answer before the audit`,
       },
     ];
   } finally {
