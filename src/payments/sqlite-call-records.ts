@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CallRecordStore, IdempotencyClaim, IdempotencyRecord, JobRecord } from './store.js';
+import type { GroupCommit } from './sqlite-group-commit.js';
 
 interface JobRow {
   job_id: string;
@@ -19,8 +20,8 @@ export const toJobRecord = (row: { job_id: string; service_id: string; payer: st
   holdUntil: Number(row.hold_until),
 });
 
-/** Idempotency records and job holds in the ledger's SQLite file; each step is one IMMEDIATE transaction. */
-export function sqliteCallRecords(db: Database.Database): CallRecordStore {
+/** Idempotency records and job holds in the ledger's SQLite file; every write goes through the ledger's group commit. */
+export function sqliteCallRecords(db: Database.Database, group: GroupCommit): CallRecordStore {
   const statements = {
     dropStale: db.prepare(
       "DELETE FROM idempotency_records WHERE scope = @scope AND key = @key AND (expires_at <= @now OR (state = 'running' AND lease_until <= @now))",
@@ -39,37 +40,37 @@ export function sqliteCallRecords(db: Database.Database): CallRecordStore {
     closeJob: db.prepare<[string, number, string]>("UPDATE async_jobs SET state = ?, closed_at = ? WHERE job_id = ? AND state IN ('running', 'held')"),
     extendHold: db.prepare<[number, string]>("UPDATE reservations SET lease_until = ? WHERE id = ? AND state = 'held'"),
   };
-  const claim = db.transaction((request: IdempotencyClaim): IdempotencyRecord | undefined => {
+  const claim = (request: IdempotencyClaim): IdempotencyRecord | undefined => {
     statements.dropStale.run(request);
     if (statements.insertClaim.run(request).changes === 1) return undefined;
     return statements.record.get(request.scope, request.key);
-  });
+  };
 
   return {
-    async claimIdempotencyKey(request) {
-      return claim.immediate(request);
+    claimIdempotencyKey(request) {
+      return group.write(() => claim(request));
     },
     async finishIdempotencyKey(scope, key, answer) {
-      statements.finish.run(answer, scope, key);
+      await group.write(() => statements.finish.run(answer, scope, key));
     },
     async dropIdempotencyKey(scope, key) {
-      statements.drop.run(scope, key);
+      await group.write(() => statements.drop.run(scope, key));
     },
     async recordJob(job) {
-      statements.insertJob.run(job);
+      await group.write(() => statements.insertJob.run(job));
     },
     async findJob(jobId) {
       const row = statements.job.get(jobId);
       return row && toJobRecord(row);
     },
     async holdJob(jobId, hold, holdUntil) {
-      statements.holdJob.run(hold, holdUntil, jobId);
+      await group.write(() => statements.holdJob.run(hold, holdUntil, jobId));
     },
-    async closeJob(jobId, state, now) {
-      return statements.closeJob.run(state, now, jobId).changes === 1;
+    closeJob(jobId, state, now) {
+      return group.write(() => statements.closeJob.run(state, now, jobId).changes === 1);
     },
-    async extendTokenUse(reservationId, leaseUntil) {
-      return statements.extendHold.run(leaseUntil, reservationId).changes === 1;
+    extendTokenUse(reservationId, leaseUntil) {
+      return group.write(() => statements.extendHold.run(leaseUntil, reservationId).changes === 1);
     },
   };
 }
