@@ -44,6 +44,13 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 export const rssOf = (pid: number) => procStatusBytes(pid, 'VmRSS');
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s, Linux's USER_HZ). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 export const peakRssOf = (pid: number) => procStatusBytes(pid, 'VmHWM');
 
 /**

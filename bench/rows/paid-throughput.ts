@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { SETTINGS } from '../settings.js';
 import { mintTokens, openPayments } from '../lib/ledger.js';
-import { ROOT, startServer, type ServerProcess } from '../lib/processes.js';
+import { cpuSecondsOf, ROOT, startServer, type ServerProcess } from '../lib/processes.js';
 import { median } from '../lib/stats.js';
 import type { RowResult } from '../lib/report.js';
 
@@ -35,6 +35,8 @@ interface PaidRun {
   unexpected: Map<number, number>;
   /** Requests that got no answer (timeouts, connection errors): the audit can only be exact without them. */
   unanswered: number;
+  /** The server's CPU time per answered request (paid calls and refused replays): steadier than rates on a shared machine. */
+  cpuMsPerRequest: number;
 }
 
 /**
@@ -50,6 +52,7 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[]): 
   });
   let cursor = 0;
   let dry = 0;
+  const cpuBefore = cpuSecondsOf(server.child.pid!);
   const statuses = new Map<string, number[]>();
   const unexpected = new Map<number, number>();
   const result = await autocannon({
@@ -83,7 +86,8 @@ async function paidLoad(server: ServerProcess, body: string, tokens: string[]): 
   });
   let successes = 0;
   for (const seen of statuses.values()) successes += seen.filter((status) => status === 200).length;
-  return { successes, seconds: result.duration, tokens, dry, statuses, unexpected, unanswered: result.errors + result.timeouts };
+  const cpuMsPerRequest = ((cpuSecondsOf(server.child.pid!) - cpuBefore) * 1000) / presentations.length;
+  return { successes, seconds: result.duration, tokens, dry, statuses, unexpected, unanswered: result.errors + result.timeouts, cpuMsPerRequest };
 }
 
 export async function measurePaidThroughput(workDirectory: string): Promise<RowResult[]> {
@@ -102,11 +106,14 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
   });
   // The baseline runs on its own instance of the same server, so a --profile of the paid server shows paid calls only.
   const baselineRates: number[] = [];
+  const baselineCpuMs: number[] = [];
   const bare = await startServer(serverOptions('throughput-healthz'));
   try {
     for (let run = 0; run < settings.runs; run += 1) {
+      const cpuBefore = cpuSecondsOf(bare.child.pid!);
       const result = await autocannon({ url: `${bare.url}/healthz`, connections: settings.connections, duration: settings.baselineRunMs / 1000 });
       baselineRates.push(result['2xx'] / result.duration);
+      baselineCpuMs.push(((cpuSecondsOf(bare.child.pid!) - cpuBefore) * 1000) / result.requests.total);
     }
   } finally {
     await bare.stop();
@@ -157,6 +164,7 @@ export async function measurePaidThroughput(workDirectory: string): Promise<RowR
     const notes = [
       `${settings.connections} connections, ${settings.runs} runs of ~${settings.runMs / 1000} s (${runs.map((run) => run.seconds.toFixed(1)).join(', ')} s) after a warm-up of ${warmupTokens.length} tokens; provider: bench stub`,
       `${observed} paid answers, ${charged} uses charged in the ledger, ${replayRefusals} replays refused`,
+      `server CPU per request ${median(runs.map((run) => run.cpuMsPerRequest)).toFixed(3)} ms (paid calls and refused replays; runs ${runs.map((run) => run.cpuMsPerRequest.toFixed(3)).join(', ')}), per GET /healthz ${median(baselineCpuMs).toFixed(3)} ms`,
       ...(dry ? [`${dry} requests went out without a token (pool ran dry)`] : []),
       ...(unanswered ? [`${unanswered} requests got no answer (timeouts, connection errors)`] : []),
       ...(unexpected.length ? [`unexpected answers: ${unexpected.join(', ')}`] : []),

@@ -1,9 +1,14 @@
 import type { Request, Response } from 'express';
-import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
-import type { PaymentRequired, SettleResponse } from '@x402/core/types';
+import type { PaymentRequired } from '@x402/core/types';
 import { operatorMessage, type AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PaymentRequiredError } from '../payments/index.js';
+
+/**
+ * An x402 header value: base64 of the UTF-8 JSON, as @x402/core's encode*Header functions make it, without their
+ * byte-by-byte string building (a fifth of a millisecond per 402 answer).
+ */
+const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 
 /**
  * x402 over HTTP: a payment answer is 402 with the PaymentRequired object as body and, base64, in the
@@ -13,7 +18,7 @@ import { PaymentRequiredError } from '../payments/index.js';
 function sendPaymentRequired(response: Response, error: AppError, paymentRequired: PaymentRequired): void {
   response
     .status(402)
-    .set('PAYMENT-REQUIRED', encodePaymentRequiredHeader(paymentRequired))
+    .set('PAYMENT-REQUIRED', base64Json(paymentRequired))
     .set('Cache-Control', 'no-store')
     .json({ ...paymentRequired, message: error.message, retryable: error.retryable, charged: false });
 }
@@ -39,7 +44,7 @@ function retryAfterSeconds(error: AppError): number | undefined {
 /** The settlement receipt of a paid call: PAYMENT-RESPONSE for x402 v2 clients, X-PAYMENT-RESPONSE for v1. */
 export function setPaymentReceipt(response: Response, receipt: unknown, version: 1 | 2): void {
   if (!receipt) return;
-  response.set(version === 1 ? 'X-PAYMENT-RESPONSE' : 'PAYMENT-RESPONSE', encodePaymentResponseHeader(receipt as SettleResponse));
+  response.set(version === 1 ? 'X-PAYMENT-RESPONSE' : 'PAYMENT-RESPONSE', base64Json(receipt));
 }
 
 /** The headers of a paid answer: the receipt in the x402 version the caller paid with, and whether it is a replay. */
