@@ -124,8 +124,8 @@ describe('the group commit', () => {
     const seenOutside: number[] = [];
     const seenInside: number[] = [];
     const look = () => {
-      seenOutside.push(reader.prepare('SELECT COUNT(*) AS n FROM items').get()!.n as number);
-      seenInside.push(db.prepare('SELECT COUNT(*) AS n FROM items').get()!.n as number);
+      seenOutside.push(reader.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM items").get()!.n);
+      seenInside.push(db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM items").get()!.n);
     };
     const results = await Promise.allSettled([
       group.write(() => (look(), insert.run(1, 'first').changes)),
