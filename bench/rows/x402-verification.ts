@@ -11,7 +11,7 @@ import { verifyTypedData } from 'ethers';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types';
 import { PaymentRequiredError } from '../../src/payments/index.js';
 import type { Facilitator } from '../../src/payments/index.js';
-import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../src/payments/verify.js';
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../src/payments/authorization-signer.js';
 import { createCatalog } from '../../src/catalog/lookup.js';
 import { capabilities } from '../../tools/index.js';
 import { createPayer } from '../../test/support/payments.js';
