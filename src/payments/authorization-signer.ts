@@ -39,8 +39,25 @@ function domainSeparatorOf(domain: TypedDataDomain): Buffer {
   return separator;
 }
 
+/**
+ * Addresses already checked (the payee, returning payers), as ethers' getAddress spells them: the EIP-55 checksum
+ * is a keccak of its own, and most authorizations pay the same `to`. Bounded; only valid spellings are kept.
+ */
+const checkedAddresses = new Map<string, string>();
+const CHECKED_ADDRESSES_KEPT = 1024;
+
+function checkedAddress(address: string): string {
+  let checked = checkedAddresses.get(address);
+  if (checked === undefined) {
+    checked = getAddress(address);
+    if (checkedAddresses.size >= CHECKED_ADDRESSES_KEPT) checkedAddresses.clear();
+    checkedAddresses.set(address, checked);
+  }
+  return checked;
+}
+
 /** Writes an EIP-712 word; throws (as ethers does) on a bad address checksum or a number past uint256. */
-const writeAddress = (into: Buffer, offset: number, address: string) => into.write(getAddress(address).slice(2), offset + 12, 'hex');
+const writeAddress = (into: Buffer, offset: number, address: string) => into.write(checkedAddress(address).slice(2), offset + 12, 'hex');
 function writeUint256(into: Buffer, offset: number, decimal: string) {
   const value = BigInt(decimal);
   if (value >= UINT256_LIMIT) throw new RangeError(`${decimal} is out of range for uint256`);
