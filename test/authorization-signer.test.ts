@@ -84,7 +84,7 @@ async function signedCases(): Promise<{ signed: Array<Case & { signer: string }>
     signed.push({ label: `signed #${index}`, domain, authorization, signature, signer: wallet.address.toLowerCase() });
 
     const variant = (label: string, change: Partial<Case>) => variants.push({ label: `${label} #${index}`, domain, authorization, signature, ...change });
-    if (index % 2 === 1) continue;
+    if (index % 3 !== 0) continue;
     const compact = Signature.from(signature);
     variant('value changed', { authorization: sameAuthorization(authorization, { value: (BigInt(authorization.value) + 1n).toString() }) });
     variant('recipient changed', { authorization: sameAuthorization(authorization, { to: randomAddress() }) });
@@ -94,7 +94,7 @@ async function signedCases(): Promise<{ signed: Array<Case & { signer: string }>
     variant('high s, v flipped', { signature: highS(signature) });
     variant('v as 0/1', { signature: withV(signature, compact.yParity) });
     variant('EIP-2098 compact', { signature: compact.compactSerialized });
-    if (index % 10 === 0) {
+    if (index % 9 === 0) {
       variant('v as EIP-155', { signature: withV(signature, 35 + 2 * (index % 100) + compact.yParity) });
       variant('v out of range', { signature: withV(signature, pick([2, 5, 26, 29, 34], index)) });
       variant('high s as EIP-2098', { signature: `${compact.r}${word(N - BigInt(compact.s))}` });
@@ -102,11 +102,15 @@ async function signedCases(): Promise<{ signed: Array<Case & { signer: string }>
       variant('bad checksum from', { authorization: sameAuthorization(authorization, { from: misspelled(wallet.address) }) });
       variant('bad checksum to', { authorization: sameAuthorization(authorization, { to: misspelled(getAddress(authorization.to)) }) });
       variant('value past uint256', { authorization: sameAuthorization(authorization, { value: (1n << 256n).toString() }) });
+      variant('negative value', { authorization: sameAuthorization(authorization, { value: '-1' }) });
+      variant('nonce of 31 bytes', { authorization: sameAuthorization(authorization, { nonce: authorization.nonce.slice(0, 64) }) });
       variant('largest uint256', { authorization: sameAuthorization(authorization, { validBefore: ((1n << 256n) - 1n).toString() }) });
       variant('64 bytes of 65', { signature: signature.slice(0, 130) });
       variant('63 bytes', { signature: signature.slice(0, 128) });
       variant('66 bytes', { signature: `${signature}00` });
       variant('odd length', { signature: signature.slice(0, 131) });
+      variant('no 0x', { signature: `ab${signature.slice(2)}` });
+      variant('0X prefix', { signature: `0X${signature.slice(2)}` });
       variant('r = 0', { signature: `0x${word(0n)}${signature.slice(66)}` });
       variant('r >= n', { signature: `0x${word(N + 1n)}${signature.slice(66)}` });
       variant('s = 0', { signature: `${compact.r}${word(0n)}1c` });
@@ -125,11 +129,10 @@ function ethersSigner({ domain, authorization, signature }: Case) {
 }
 
 describe('recoverAuthorizationSigner', () => {
-  it('names the signer ethers.verifyTypedData names, on signed, tampered, high-s and malformed authorizations', { timeout: 120_000 }, async () => {
+  it('names the signer ethers.verifyTypedData names, on signed, tampered, high-s and malformed authorizations', { timeout: 180_000 }, async () => {
     const { signed, variants } = await signedCases();
     for (const item of signed) {
       expect(recoverAuthorizationSigner(item.domain, item.authorization, item.signature), item.label).toBe(item.signer);
-      expect(ethersSigner(item), item.label).toBe(item.signer);
     }
     const outcomes = new Map<string, { agreed: number; recovered: number }>();
     for (const item of variants) {
@@ -143,10 +146,10 @@ describe('recoverAuthorizationSigner', () => {
     }
     // What ethers does with each kind, so the comparison above covered both answers where both exist.
     const recoveredShare = (kind: string) => outcomes.get(kind)!.recovered / outcomes.get(kind)!.agreed;
-    for (const kind of ['value changed', 'recipient changed', 'signature byte flipped', 'v as 0/1', 'EIP-2098 compact', 'v as EIP-155', 's in (n/2, 2^255)', 'largest uint256']) {
+    for (const kind of ['value changed', 'recipient changed', 'signature byte flipped', 'v as 0/1', 'EIP-2098 compact', 'v as EIP-155', '0X prefix', 's in (n/2, 2^255)', 'largest uint256']) {
       expect(recoveredShare(kind), kind).toBeGreaterThan(0.5);
     }
-    for (const kind of ['high s, v flipped', 'v out of range', 'bad checksum from', 'bad checksum to', 'value past uint256', '63 bytes', '66 bytes', 'odd length', 'r = 0', 'r >= n', 's = 0']) {
+    for (const kind of ['high s, v flipped', 'v out of range', 'bad checksum from', 'bad checksum to', 'value past uint256', 'negative value', 'nonce of 31 bytes', '63 bytes', '66 bytes', 'odd length', 'no 0x', 'r = 0', 'r >= n', 's = 0']) {
       expect(recoveredShare(kind), kind).toBe(0);
     }
   });

@@ -25,6 +25,9 @@ export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
 
 const TYPE_HASH = keccak_256(Buffer.from(TypedDataEncoder.from(TRANSFER_WITH_AUTHORIZATION_TYPES).encodeType('TransferWithAuthorization'), 'utf8'));
 const UINT256_LIMIT = 1n << 256n;
+/** What ethers' getBytes reads as 32 bytes, and as a 64- or 65-byte signature. */
+const BYTES32 = /^0x[0-9a-f]{64}$/i;
+const SIGNATURE = /^0x(?:[0-9a-f]{128}|[0-9a-f]{130})$/i;
 
 /** One domain per configured network and asset: hashed once. */
 const domainSeparators = new Map<string, Buffer>();
@@ -56,12 +59,16 @@ function checkedAddress(address: string): string {
   return checked;
 }
 
-/** Writes an EIP-712 word; throws (as ethers does) on a bad address checksum or a number past uint256. */
+/** Write EIP-712 words; they throw where ethers does: a bad address checksum, a number outside uint256, a nonce not 32 bytes. */
 const writeAddress = (into: Buffer, offset: number, address: string) => into.write(checkedAddress(address).slice(2), offset + 12, 'hex');
 function writeUint256(into: Buffer, offset: number, decimal: string) {
   const value = BigInt(decimal);
-  if (value >= UINT256_LIMIT) throw new RangeError(`${decimal} is out of range for uint256`);
+  if (value < 0n || value >= UINT256_LIMIT) throw new RangeError(`${decimal} is out of range for uint256`);
   into.write(value.toString(16).padStart(64, '0'), offset, 'hex');
+}
+function writeBytes32(into: Buffer, offset: number, bytes: string) {
+  if (!BYTES32.test(bytes)) throw new RangeError(`${bytes} is not 32 bytes`);
+  into.write(bytes.slice(2), offset, 'hex');
 }
 
 /** keccak256(0x1901 ‖ domain separator ‖ hashStruct(authorization)): what the payer signed. */
@@ -73,7 +80,7 @@ function digestOf(domain: TypedDataDomain, authorization: ExactAuthorization): U
   writeUint256(struct, 96, authorization.value);
   writeUint256(struct, 128, authorization.validAfter);
   writeUint256(struct, 160, authorization.validBefore);
-  struct.write(authorization.nonce.slice(2), 192, 'hex');
+  writeBytes32(struct, 192, authorization.nonce);
   const message = Buffer.alloc(2 + 32 + 32);
   message[0] = 0x19;
   message[1] = 0x01;
@@ -92,9 +99,8 @@ function recoveryIdOf(v: number): 0 | 1 | undefined {
 
 /** r ‖ s and the recovery id of a 65-byte or 64-byte (EIP-2098) signature; undefined where ethers refuses it. */
 function splitSignature(signature: string): { rs: Buffer; recoveryId: 0 | 1 } | undefined {
-  const hex = signature.slice(2);
-  if (!/^[0-9a-fA-F]*$/.test(hex) || (hex.length !== 128 && hex.length !== 130)) return undefined;
-  const bytes = Buffer.from(hex, 'hex');
+  if (!SIGNATURE.test(signature)) return undefined;
+  const bytes = Buffer.from(signature.slice(2), 'hex');
   const rs = bytes.subarray(0, 64);
   if (bytes.length === 64) {
     const recoveryId = rs[32] & 0x80 ? 1 : 0;
