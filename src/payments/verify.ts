@@ -3,38 +3,17 @@ import { chainIdOf } from './networks.js';
 import type { DecodedPayment } from './payload.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 
-/** EIP-3009, the typed data a USDC TransferWithAuthorization is signed as. */
-export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-};
+type SignerModule = typeof import('./authorization-signer.js');
+let signerModule: SignerModule | undefined;
+
+/** The signature code (WebAssembly, ethers' encoders) is loaded on the first x402 payment, which keeps start-up (stdio) fast. */
+async function loadSigner(): Promise<SignerModule> {
+  signerModule ??= await import('./authorization-signer.js');
+  return signerModule;
+}
 
 /** An authorization must stay valid this long after verification, as the official facilitator requires. */
 const VALID_BEFORE_MARGIN_SECONDS = 6n;
-
-type VerifyTypedData = (typeof import('ethers/hash'))['verifyTypedData'];
-let verifyTypedData: VerifyTypedData | undefined;
-
-/** ethers is loaded on the first x402 payment, which keeps start-up (stdio) fast. */
-async function loadVerifier(): Promise<VerifyTypedData> {
-  verifyTypedData ??= (await import('ethers/hash')).verifyTypedData;
-  return verifyTypedData;
-}
-
-function recoverSigner(verify: VerifyTypedData, payment: DecodedPayment, requirement: PaymentRequirements, chainId: number): string | undefined {
-  const { name, version } = requirement.extra as { name: string; version: string };
-  try {
-    return verify({ name, version, chainId, verifyingContract: requirement.asset }, TRANSFER_WITH_AUTHORIZATION_TYPES, payment.authorization, payment.signature);
-  } catch {
-    return undefined;
-  }
-}
 
 const sameAddress = (left: string, right: string) => left.toLowerCase() === right.toLowerCase();
 
@@ -53,7 +32,9 @@ export async function verifyExactPayment(payment: DecodedPayment, requirement: P
     return refuse(REASON.network, `Network ${payment.network} does not match the offered ${requirement.network}`);
   }
   const { authorization } = payment;
-  const signer = recoverSigner(await loadVerifier(), payment, requirement, chainId);
+  const { name, version } = requirement.extra as { name: string; version: string };
+  const domain = { name, version, chainId, verifyingContract: requirement.asset };
+  const signer = (await loadSigner()).recoverAuthorizationSigner(domain, authorization, payment.signature);
   if (!signer || !sameAddress(signer, authorization.from)) {
     return refuse(REASON.signature, `The signature does not recover the payer ${authorization.from} (EIP-712 domain ${String(requirement.extra.name)} v${String(requirement.extra.version)}, chain ${chainId}, contract ${requirement.asset})`);
   }
