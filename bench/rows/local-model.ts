@@ -24,9 +24,8 @@ import { alphaOf, coarseMask, composites, maskQuality, personComposite, softProd
 import { mean, median, timed } from '../lib/stats.js';
 import type { RowResult } from '../lib/report.js';
 
-/** Median ratio of five runs on main before the fp32 conversion (fp16 graph, arena off). */
-const BEFORE_RATIO = '0.72';
-const BEFORE_DATE = '2026-12-02';
+/** Before the fp32 conversion (main 644839c: fp16 graph as shipped, arena off), 1024 px ratio, 2 runs on a loaded 2-core machine. */
+const BEFORE = '0.55× and 0.55× (2026-12-02)';
 
 type Cutout = (composite: Composite) => Promise<Buffer>;
 type Quality = { iou: number; mae: number };
@@ -107,7 +106,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
       baseline: { label: '@imgly removeBackground', value: peerMs },
       ratio: ourMs / peerMs,
       target: { text: '≤ 0.5×', met: ourMs / peerMs <= 0.5 },
-      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium), ours converted once to fp32 and pruned to its one output, memory arena ${settings.memoryArena ? 'on' : 'off'} (before, fp16 as shipped, arena off: ${BEFORE_RATIO} on ${BEFORE_DATE}); our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
+      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium), ours converted once to fp32 and pruned to its one output, memory arena ${settings.memoryArena ? 'on' : 'off'} (before, fp16 as shipped, arena off: ${BEFORE}); our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
     },
     {
       row: '5',
