@@ -53,6 +53,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
   ['IMAGESEG_INLINE_MAX_BYTES', 'largest inline MCP image, as base64 bytes (default 524288); bigger results come as a smaller preview plus the full file or link'],
   ['IMAGESEG_LIST_ALL_TOOLS', '1 lists every tool, also those no configured provider can serve'],
+  ['IMAGESEG_LOCAL_MEMORY_ARENA', 'on (default) or off: onnxruntime\'s CPU memory arena for the embedded salient-object model; off saves ~0.9 GB of peak memory, on runs faster'],
   ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
   ['X402_PAY_TO', 'address that receives x402 payments; x402 is off until set'],
   ['X402_NETWORK', 'CAIP-2 network of x402 payments (default eip155:84532, Base Sepolia)'],
@@ -93,6 +94,7 @@ const environmentSchema = z.object({
   IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
   IMAGESEG_INLINE_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
   IMAGESEG_LIST_ALL_TOOLS: flag,
+  IMAGESEG_LOCAL_MEMORY_ARENA: z.enum(['on', 'off']).default('on'),
   HOME: z.string().optional(),
   XDG_DATA_HOME: z.string().optional(),
   PAYMENTS: z.enum(['required', 'off']).default('required'),
@@ -161,6 +163,8 @@ export interface Config {
   /** `inlineMaxBytes`: the largest inline MCP image as base64; `listAllTools`: also list tools that cannot run here. */
   results: { directory: string; ttlMs: number; inlineMaxBytes: number };
   listAllTools: boolean;
+  /** The embedded models: `modelDirectory` caches models derived from the packages' weights (the data directory's `models/`). */
+  local: { modelDirectory: string; memoryArena: boolean };
   payments: 'required' | 'off';
   x402: { payTo?: string; network: string; asset: string; facilitatorUrl?: string };
   databaseUrl: string;
@@ -185,8 +189,8 @@ export const loadProcessConfig = (options: { transport?: Transport; host?: strin
  * `-journal` beside it could be replayed as one), and the ledger's whole folder when it is a folder of its own
  * (./data), not one the user keeps pictures in (a root, or above one).
  */
-function protectedPaths(databaseUrl: string, dataDirectory: string, resultsDirectory: string, fileRoots: string[]): string[] {
-  const paths = [path.resolve(resultsDirectory)];
+function protectedPaths(databaseUrl: string, dataDirectory: string, resultsDirectory: string, modelDirectory: string, fileRoots: string[]): string[] {
+  const paths = [path.resolve(resultsDirectory), path.resolve(modelDirectory)];
   if (!databaseUrl.startsWith('postgres')) {
     const ledger = path.resolve(databaseUrl);
     paths.push(ledger, `${ledger}-wal`, `${ledger}-shm`, `${ledger}-journal`);
@@ -239,6 +243,7 @@ export function loadConfig(
   const dataDirectory = databaseUrl.startsWith('postgres') ? userData : path.dirname(path.resolve(databaseUrl));
   const fileRoots = transport === 'stdio' ? (env.IMAGESEG_FILE_ROOTS?.split(',').map((root) => root.trim()).filter(Boolean) ?? defaultFileRoots(home)) : [];
   const resultsDirectory = path.join(dataDirectory, 'results');
+  const modelDirectory = path.join(dataDirectory, 'models');
   const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     transport,
@@ -266,7 +271,7 @@ export function loadConfig(
       fileRoots,
       timeoutMs: 15_000,
       maxRedirects: 3,
-      protectedPaths: protectedPaths(databaseUrl, dataDirectory, resultsDirectory, fileRoots),
+      protectedPaths: protectedPaths(databaseUrl, dataDirectory, resultsDirectory, modelDirectory, fileRoots),
       sourceMaxBytes: transport === 'stdio' ? SOURCE_MAX_BYTES : 0,
     },
     jobDeadlineMs: env.IMAGESEG_JOB_DEADLINE_SECONDS * 1000,
@@ -277,6 +282,7 @@ export function loadConfig(
     upstreamRetries: 3,
     results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000, inlineMaxBytes: env.IMAGESEG_INLINE_MAX_BYTES },
     listAllTools: env.IMAGESEG_LIST_ALL_TOOLS,
+    local: { modelDirectory, memoryArena: env.IMAGESEG_LOCAL_MEMORY_ARENA === 'on' },
     payments: env.PAYMENTS,
     x402: { payTo: env.X402_PAY_TO, network: env.X402_NETWORK, asset: env.X402_ASSET, facilitatorUrl: env.X402_FACILITATOR_URL },
     databaseUrl,

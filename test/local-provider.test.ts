@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,8 @@ import { bmp24, PERSON } from './support/images.js';
 // Fixtures are generated here with sharp (SVG rendering + raw compositing), with an exactly known alpha.
 
 const logger = pino({ level: 'silent' });
-const provider = createLocalProvider({ logger });
+const modelDirectory = mkdtempSync(path.join(os.tmpdir(), 'imageseg-models-'));
+const provider = createLocalProvider({ logger, modelDirectory, memoryArena: false });
 const models = Object.fromEntries(describeLocalModels().map((entry) => [entry.model, entry]));
 const ISNET_TIMEOUT = 90_000;
 

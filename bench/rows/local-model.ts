@@ -16,12 +16,16 @@ import { createFileResultStore, type ResultStore } from '../../src/images/result
 import type { Provider } from '../../src/providers/provider.js';
 import { createCatalog } from '../../src/catalog/lookup.js';
 import { createLogger } from '../../src/logger.js';
+import { loadConfig } from '../../src/config.js';
 import { capabilities } from '../../tools/index.js';
 import { SETTINGS } from '../settings.js';
 import sharp from 'sharp';
 import { alphaOf, coarseMask, composites, maskQuality, personComposite, softProductComposite, type Composite } from '../lib/images.js';
 import { mean, median, timed } from '../lib/stats.js';
 import type { RowResult } from '../lib/report.js';
+
+/** Before the fp32 conversion (main 644839c: fp16 graph as shipped, arena off), 1024 px ratio, 2 runs on a loaded 2-core machine. */
+const BEFORE = '0.55× and 0.55× (2026-12-02)';
 
 type Cutout = (composite: Composite) => Promise<Buffer>;
 type Quality = { iou: number; mae: number };
@@ -66,7 +70,9 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
     return [{ row: '5', metric: 'local model vs @imgly/background-removal-node', pending: `peer not installed (${(error as Error).message.split('\n')[0]})` }];
   }
   const capability = createCatalog(capabilities).find('product-background-removal')!;
-  const provider = createLocalProvider({ logger: createLogger('silent') });
+  // The product's own settings: the float32 model cached in the data directory, IMAGESEG_LOCAL_MEMORY_ARENA.
+  const settings = loadConfig(process.env).local;
+  const provider = createLocalProvider({ logger: createLogger('silent'), ...settings });
   if (!provider.supports(capability)) return [{ row: '5', metric: 'local model', pending: 'the embedded salient-object model is not installed' }];
   const results = createFileResultStore({ directory: path.join(workDirectory, 'local-model'), baseUrl: () => 'http://bench.invalid', ttlMs: 3_600_000 });
 
@@ -100,7 +106,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
       baseline: { label: '@imgly removeBackground', value: peerMs },
       ratio: ourMs / peerMs,
       target: { text: '≤ 0.5×', met: ourMs / peerMs <= 0.5 },
-      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium, fp16) on onnxruntime-node; our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
+      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium), ours converted once to fp32 and pruned to its one output, memory arena ${settings.memoryArena ? 'on' : 'off'} (before, fp16 as shipped, arena off: ${BEFORE}); our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
     },
     {
       row: '5',

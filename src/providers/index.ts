@@ -40,7 +40,7 @@ function buildProvider(name: ProviderName, config: Config, logger: Logger): Prov
     case 'alibaba':
       return config.alibaba.accessKeyId && config.alibaba.accessKeySecret ? createAlibabaProvider(config, logger) : undefined;
     case 'local':
-      return createLocalProvider({ logger });
+      return createLocalProvider({ logger, ...config.local });
     case 'ailabtools': {
       const { apiKey } = providers.ailabtools;
       return apiKey ? createAilabtoolsProvider({ settings: { ...providers.ailabtools, apiKey }, silenceMs: providers.silenceMs }) : undefined;

