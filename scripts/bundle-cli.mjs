@@ -4,7 +4,7 @@
 // themselves (model weights, .wasm), the Alibaba SDK (its CommonJS interop breaks when bundled), and packages only
 // loaded on first use (so a stdio start does not parse them). The bundle finds models/ and package.json by walking
 // up from its own location, as dist/src/ did.
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const EXTERNAL = [
@@ -22,9 +22,14 @@ const EXTERNAL = [
   'ethers/*',
 ];
 
+rmSync('dist/chunks', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.js',
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir: 'dist',
+  // What the CLI imports dynamically (the stdio or HTTP server, a subcommand, a store) is a chunk of its own,
+  // read only when used, with the external packages it imports.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
