@@ -26,8 +26,9 @@ export interface Metrics {
 }
 
 /**
- * The metrics of this process. prom-client (with the @opentelemetry/api it pulls in) is loaded on the first metric
- * recorded or the first scrape, not at start: a stdio server answers `initialize` without it.
+ * The metrics of this process. prom-client (with the @opentelemetry/api it pulls in) is loaded when the registry is
+ * first asked for (the HTTP server does so when it mounts /metrics) or a metric first recorded: a stdio server
+ * answers `initialize` without it.
  */
 export function createMetrics(): Metrics {
   let built: Metrics | undefined;

@@ -4,7 +4,7 @@
  * (`node .../server-everything/dist/index.js stdio`). Alternating, after a warm-up start of each that fills the OS
  * file cache; then one more start of each, untimed, counts the files it loads before answering.
  *
- * Before the bundle and lazy loading (main on 2026-12-02, 6 runs of this row): 1.48–1.88×, median 1.70×;
+ * Before the bundle and lazy loading (main at 644839c, 2026-12-02, 9 runs of this row): median 1.62×, 1.34–1.88×;
  * 551 files loaded before `initialize` is answered, the reference 282.
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -61,7 +61,7 @@ export async function measureColdStart(workDirectory: string): Promise<RowResult
       target: { text: '≤ 0.75×', met: ourMs / referenceMs <= 0.75 },
       note:
         `${runs} starts each after ${warmup} warm-up, alternating; ours ${samples.ours.map(Math.round).join('/')} ms, reference ${samples.reference.map(Math.round).join('/')} ms; ` +
-        `files loaded before initialize: ours ${modules.ours}, reference ${modules.reference}; before the bundle (2026-12-02): 1.70× (1.48–1.88, 6 runs), 551 files`,
+        `files loaded before initialize: ours ${modules.ours}, reference ${modules.reference}; before the bundle (2026-12-02): 1.62× (1.34–1.88, 9 runs), 551 files`,
     },
   ];
 }
