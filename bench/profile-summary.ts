@@ -7,12 +7,15 @@
  * "self" is time in the function itself; "incl." counts a sample once for every owner on its stack, which is how
  * much time would go if everything under that owner were free.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 
@@ -22,6 +25,30 @@ interface Profile {
   timeDeltas: number[];
   startTime: number;
   endTime: number;
+}
+
+/** Our files: compiled (dist/src/...) or, through the bundle's source maps, the sources (src/...). */
+const OURS = /\/(?:dist\/)?((?:src|tools|bench|test)\/(?:[^/]+\/)?)/;
+const OURS_FILE = /\/(?:dist\/)?((?:src|tools|bench|test)\/.*)$/;
+
+/**
+ * Frames in a bundle (the CLI's dist/cli.js and dist/chunks/) named by the source file and line they came from,
+ * through the source map beside the bundle; frames without a map are left as they are.
+ */
+export function throughSourceMaps(profile: Profile): Profile {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (file: string) => {
+    if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null);
+    return maps.get(file)!;
+  };
+  const nodes = profile.nodes.map((node) => {
+    const { url, lineNumber, columnNumber = 0 } = node.callFrame;
+    const file = url.startsWith('file://') ? fileURLToPath(url) : null;
+    const entry = (file ? mapOf(file)?.findEntry(lineNumber, columnNumber) : undefined) as { originalSource?: string; originalLine?: number } | undefined;
+    if (!file || entry?.originalSource === undefined) return node;
+    return { ...node, callFrame: { ...node.callFrame, url: path.resolve(path.dirname(file), entry.originalSource), lineNumber: entry.originalLine ?? 0 } };
+  });
+  return { ...profile, nodes };
 }
 
 /** Who owns a frame: our code by folder, a package by name, or Node / V8 itself. */
@@ -35,7 +62,7 @@ export function ownerOf(url: string, functionName: string): string {
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules) return modules[1]!;
   if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
-  const ours = /\/dist\/((?:src|tools|bench|test)\/(?:[^/]+\/)?)/.exec(url);
+  const ours = OURS.exec(url);
   if (ours) return ours[1]!;
   return url;
 }
@@ -44,7 +71,7 @@ export function ownerOf(url: string, functionName: string): string {
 function shortFile(url: string): string {
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+\/.*)$/.exec(url);
   if (modules) return modules[1]!;
-  const ours = /\/dist\/((?:src|tools|bench|test)\/.*)$/.exec(url);
+  const ours = OURS_FILE.exec(url);
   return ours ? ours[1]! : url;
 }
 
@@ -93,7 +120,7 @@ export function summarizeProfile(profile: Profile, options: { top: number; focus
 }
 
 function print(file: string, top: number, focus?: string): void {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const profile = throughSourceMaps(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   const summary = summarizeProfile(profile, { top, ...(focus ? { focus } : {}) });
   const share = (microseconds: number) => `${(microseconds / 1000).toFixed(0).padStart(7)} ms ${((100 * microseconds) / (summary.busyMs * 1000)).toFixed(1).padStart(5)}%`;
   const section = (title: string, rows: Array<[string, number]>) => {

@@ -9,9 +9,6 @@ import { PRODUCT_VERSION } from './version.js';
 import { RESULT_RESOURCE_BASE } from './images/result-store.js';
 import { TOKENS_USAGE, runRevenueCommand, runTokensCommand } from './tokens-command.js';
 import { exitQuietlyOnClosedPipes, writeStdout } from './terminal/output.js';
-import { runImageCommand, withFileRoots } from './terminal/one-image.js';
-import { runFolderCommand } from './terminal/folder.js';
-import { listTools } from './terminal/list.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
 
@@ -124,11 +121,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'list': {
       const context = createAppContext({ ...config, logLevel: 'silent' }, undefined);
+      const { listTools } = await import('./terminal/list.js');
       await writeStdout(listTools(context));
       return 0;
     }
     case 'i':
     case 'p': {
+      // The terminal commands (and the progress bar's package) load only when one runs: a server start skips them.
+      const [{ runImageCommand, withFileRoots }, { runFolderCommand }] = await Promise.all([import('./terminal/one-image.js'), import('./terminal/folder.js')]);
       const createContext = (folders: string[]) => createAppContext({ ...withFileRoots(config, folders), logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
       const options = { tool: values.tool, json: values.json, paymentToken: values['payment-token'] };
       return command === 'i' ? runImageCommand(createContext, rest, options) : runFolderCommand(createContext, rest, options);

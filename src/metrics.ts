@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 
 export type PaymentMethod = 'token' | 'x402' | 'none';
 /** reserved, committed, released, kept (a timed-out job's), refused (an error code's lower case), bought (a token). */
@@ -23,7 +25,31 @@ export interface Metrics {
   recordRateLimited(): void;
 }
 
+/**
+ * The metrics of this process. prom-client (with the @opentelemetry/api it pulls in) is loaded when the registry is
+ * first asked for (the HTTP server does so when it mounts /metrics) or a metric first recorded: a stdio server
+ * answers `initialize` without it.
+ */
 export function createMetrics(): Metrics {
+  let built: Metrics | undefined;
+  const metrics = () => (built ??= buildMetrics(createRequire(import.meta.url)('prom-client') as typeof PromClient));
+  return {
+    get registry() {
+      return metrics().registry;
+    },
+    recordCall: (labels, seconds) => metrics().recordCall(labels, seconds),
+    recordProviderCall: (labels) => metrics().recordProviderCall(labels),
+    recordFallback: (labels) => metrics().recordFallback(labels),
+    recordPayment: (labels) => metrics().recordPayment(labels),
+    recordRevenue: (service, usd) => metrics().recordRevenue(service, usd),
+    changeOutstanding: (by) => metrics().changeOutstanding(by),
+    recordProviderRun: (labels, seconds) => metrics().recordProviderRun(labels, seconds),
+    recordJobPolls: (action, polls) => metrics().recordJobPolls(action, polls),
+    recordRateLimited: () => metrics().recordRateLimited(),
+  };
+}
+
+function buildMetrics({ Counter, Gauge, Histogram, Registry, collectDefaultMetrics }: typeof PromClient): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
 import { isInside, resolvePlaces } from './places.js';
+import { httpsModule } from './https-module.js';
 import { fileURLToPath } from 'node:url';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
@@ -103,7 +103,7 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
-    const client = url.protocol === 'https:' ? https : http;
+    const client = url.protocol === 'https:' ? httpsModule() : http;
     // agent: false: a fresh connection each time, so every request's address goes through this guard (a pooled
     // socket would skip the lookup, and was checked under whatever options opened it).
     const request = client.get(url, { agent: false, lookup: guardedLookup(options), ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {

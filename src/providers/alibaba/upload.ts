@@ -8,7 +8,7 @@
  * The Action then gets http://{Bucket}.{Endpoint}/{ObjectKey}, exactly the URL the SDK passes.
  * UseAccelerate only changes the host when the SDK client's endpointType is "accelerate", which ours never is.
  */
-import https from 'node:https';
+import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { AppError, type ErrorCode } from '../../errors.js';
@@ -17,6 +17,7 @@ import type { ActionCaller } from './client.js';
 import { fromSdkError } from './errors.js';
 import { retrying, type RetryOptions } from './retry.js';
 import { guardedLookup, type LookupGuard } from '../../images/address-guard.js';
+import { httpsModule } from '../../images/https-module.js';
 
 export interface UploadGrant {
   accessKeyId: string;
@@ -135,7 +136,7 @@ function postObject(grant: UploadGrant, image: LoadedImage, transport: { agent?:
   const boundary = `imageseg${randomBytes(12).toString('hex')}`;
   const body = postObjectForm(grant, image, boundary);
   return new Promise((resolve, reject) => {
-    const request = https.request(
+    const request = httpsModule().request(
       url,
       {
         method: 'POST',

@@ -24,7 +24,7 @@ import { localImageLimits } from './limits.js';
 
 const MODELS: readonly LocalModel[] = ['salient-object', 'person', 'mask-refinement'];
 
-function statusOf(model: LocalModel): ModelStatus {
+function findStatus(model: LocalModel): ModelStatus {
   switch (model) {
     case 'salient-object':
       return isnetStatus();
@@ -33,6 +33,14 @@ function statusOf(model: LocalModel): ModelStatus {
     case 'mask-refinement':
       return { available: true, detail: 'colour guided filter (no model file)' };
   }
+}
+
+/** Found once per process (package resolution and file checks): the start-up log and every provider share it. */
+const statuses = new Map<LocalModel, ModelStatus>();
+function statusOf(model: LocalModel): ModelStatus {
+  let status = statuses.get(model);
+  if (!status) statuses.set(model, (status = findStatus(model)));
+  return status;
 }
 
 /** Cheap (no model is loaded): what the start-up log line "local models found: ..." reports. */
@@ -55,12 +63,6 @@ function imageOf(call: ProviderCall, field: string): LoadedImage {
 
 export function createLocalProvider(options: { logger: Logger } & IsnetSettings): Provider {
   const logger = options.logger.child({ provider: 'local' });
-  const statuses = new Map<LocalModel, ModelStatus>();
-  const cachedStatus = (model: LocalModel) => {
-    let status = statuses.get(model);
-    if (!status) statuses.set(model, (status = statusOf(model)));
-    return status;
-  };
   let isnet: SalientObjectModel | undefined;
   let selfie: PersonModel | undefined;
   // Guided-filter work (RefineMask, person edge snapping) is CPU-bound JavaScript: one at a time.
@@ -101,7 +103,7 @@ export function createLocalProvider(options: { logger: Logger } & IsnetSettings)
   return {
     name: 'local',
     supports(capability) {
-      return capability.localModel !== undefined && cachedStatus(capability.localModel).available;
+      return capability.localModel !== undefined && statusOf(capability.localModel).available;
     },
     imageLimits: localImageLimits,
     async run(call): Promise<ProviderResult> {
@@ -112,7 +114,7 @@ export function createLocalProvider(options: { logger: Logger } & IsnetSettings)
           details: { action: capability.action },
         });
       }
-      const status = cachedStatus(model);
+      const status = statusOf(model);
       if (!status.available) {
         throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model ${model} for ${capability.action} is unavailable: ${status.detail}`, {
           details: { action: capability.action, model },
