@@ -34,7 +34,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-test-'));
   const base = loadConfig({ DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), LOG_LEVEL: 'silent', ...environment }, { transport: 'http', port: 0 });
-  const polled = options.jobPollingMs ? { ...base, polling: { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
+  const polled = options.jobPollingMs ? { ...base, polling: { ...base.polling, initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
   const config = options.providers ? { ...polled, providers: { ...polled.providers, ...options.providers } } : polled;
   // The port is known only after listening; results links use the bound address.
   const context = createAppContext(config, createLogger('silent'));
