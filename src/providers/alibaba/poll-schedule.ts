@@ -6,8 +6,8 @@ import type { DurationEstimate } from './job-durations.js';
  * prior: a plain backoff. Once the Action's durations are known, most polls go evenly over the window where its
  * jobs end (the log mean ± 1.5 spreads), the rest between that window and the budget horizon (more while the
  * estimate rests on few jobs), and none before it.
- * Either way the budget holds: at most `budgetPolls` polls for a job of `budgetMs` (poll number `budgetPolls` is
- * never sent before `budgetMs`, a little after it), and past that one poll per `maxMs`.
+ * Either way the budget holds: at most `budgetPolls` polls for a job of `budgetMs` (poll number `budgetPolls` waits
+ * until a little past `budgetMs`), and past that one poll per `maxMs`.
  */
 export type PollPolicy = Config['polling'];
 
