@@ -49,7 +49,7 @@ interface State {
 export function createDurationLearner(options: DurationLearnerOptions = {}): DurationLearner {
   const now = options.now ?? Date.now;
   const halfLifeMs = options.halfLifeMs ?? 30 * 60_000;
-  const maxWeight = options.maxWeight ?? 50;
+  const maxWeight = options.maxWeight ?? 20;
   const minWeight = options.minWeight ?? 2.5;
   const states = new Map<string, State>();
   const decayed = (state: State, at: number) => state.weight * 0.5 ** (Math.max(0, at - state.at) / halfLifeMs);
