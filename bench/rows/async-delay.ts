@@ -4,8 +4,9 @@
  * real polling config from src/config.ts) serves hd_general_segmentation (SegmentHDCommonImage, always async)
  * over MCP (the SDK client's plain tools/call) and over REST. Baseline: the same jobs polled directly with the SDK
  * every second. Job lengths are spread evenly over a range, every kind gets the same lengths, and all jobs run
- * at once. A first round (MCP and REST) runs on the prior schedule and teaches the server the Action's
- * durations; the measured round, with one 30 s job per side that counts polls, runs on the learned schedule.
+ * at once. A first round (MCP and REST) starts on the prior schedule and teaches the server the Action's
+ * durations as its jobs end; the measured round, with one 30 s job per side that counts polls, runs on the
+ * learned schedule.
  */
 import path from 'node:path';
 import { startAlibabaEmulator } from '../../test/emulator/index.js';
