@@ -97,7 +97,7 @@ interface TaskToolScope {
 
 /**
  * Asynchronous Actions are MCP tasks too: a task-aware client gets a task it can poll, fetch and cancel (wrapping
- * the Alibaba job); other clients are answered by the SDK's automatic polling of the same task. The task belongs to
+ * the Alibaba job); other clients are answered through the same task, handed to the SDK once it ended. The task belongs to
  * the credential that pays for it. Its run stops on tasks/cancel and, for a plain call, when the request is
  * cancelled (notifications/cancelled) or its connection closes; a task-aware client's task outlives its request.
  */
@@ -122,7 +122,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
           // Over stateless HTTP the cancellation comes on another POST, to another McpServer.
           if (caller) stops.push(tasks.trackCall(scope.callerIdentity.key, extra.requestId, run));
         }
-        void runTool(pipeline, capability, request, extra, run.signal)
+        const finished = runTool(pipeline, capability, request, extra, run.signal)
           .then(async (result) => {
             if (result.isError && run.signal.aborted) {
               await taskStore.updateTaskStatus(task.taskId, 'cancelled', 'Cancelled before it finished; nothing was charged').catch(() => undefined);
@@ -131,7 +131,11 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
           })
           .catch(() => undefined)
           .finally(() => stops.forEach((stop) => stop()));
-        return { task };
+        if (taskStore.outlivesRequest(task.taskId)) return { task };
+        // A plain call: the SDK answers it once the task it gets back has ended, so hand it back ended rather
+        // than have it poll the task every TASK_POLL_MS.
+        await finished;
+        return { task: (await extra.taskStore.getTask(task.taskId)) ?? task };
       },
       getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
       getTaskResult: async (_args, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,

@@ -30,11 +30,12 @@ export function emulatorEnvironment(emulator: AlibabaEmulator): Record<string, s
 /** The real HTTP server in-process on an ephemeral port, with its own data directory. */
 export async function startTestServer(
   environment: Record<string, string>,
-  options: { jobPollingMs?: number; providers?: Partial<Pick<Config['providers'], 'silenceMs' | 'breaker'>> } = {},
+  options: { jobPollingMs?: number; polling?: Partial<Config['polling']>; providers?: Partial<Pick<Config['providers'], 'silenceMs' | 'breaker'>> } = {},
 ): Promise<TestServer> {
   const dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-test-'));
   const base = loadConfig({ DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), LOG_LEVEL: 'silent', ...environment }, { transport: 'http', port: 0 });
-  const polled = options.jobPollingMs ? { ...base, polling: { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } } : base;
+  const quickPrior = options.jobPollingMs ? { initialMs: options.jobPollingMs, factor: 1.5, maxMs: 1000 } : {};
+  const polled = { ...base, polling: { ...base.polling, ...quickPrior, ...options.polling } };
   const config = options.providers ? { ...polled, providers: { ...polled.providers, ...options.providers } } : polled;
   // The port is known only after listening; results links use the bound address.
   const context = createAppContext(config, createLogger('silent'));

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { Provider, ProviderCall } from '../provider.js';
 import { createActionCaller, openPlatformApi, type ActionCaller } from './client.js';
 import { withRetries } from './retry.js';
+import { createDurationLearner } from './job-durations.js';
 import { expandJobData, waitForJob } from './jobs.js';
 import { passthroughMatcher } from './passthrough.js';
 import { createImageUploader, type ImageUploader } from './upload.js';
@@ -49,6 +50,8 @@ export function createAlibabaProvider(config: Config, logger: Logger, options: A
     guard: config.images,
   });
   const isPassthrough = passthroughMatcher(config.passthroughHosts);
+  // Learned per process, in memory: a restart polls on the prior until a few jobs were seen again.
+  const durations = createDurationLearner();
   return {
     name: 'alibaba',
     supports: () => true,
@@ -66,6 +69,7 @@ export function createAlibabaProvider(config: Config, logger: Logger, options: A
         jobId,
         action,
         polling: config.polling,
+        durations,
         deadlineMs: config.jobDeadlineMs,
         onProgress: providerCall.onProgress,
         signal: providerCall.signal,
