@@ -45,7 +45,7 @@ export interface ImageLoadOptions {
 }
 
 const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
-const MIME_TYPES: Record<ImageFormat, string> = {
+export const MIME_TYPES: Record<ImageFormat, string> = {
   jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff',
 };
 const MB = 1024 * 1024;
