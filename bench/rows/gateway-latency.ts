@@ -21,7 +21,10 @@ import type { RowResult } from '../lib/report.js';
 const TOOL = 'product_background_removal';
 const SERVICE = 'product-background-removal';
 
-type Sampler = () => Promise<unknown>;
+type Call = () => Promise<unknown>;
+/** One timed call: its time in ms. */
+type Sampler = () => Promise<number>;
+const clocked = (call: Call): Sampler => async () => (await timed(call)).ms;
 /** Per sampler, per run, the call times in ms. */
 type Samples = Record<string, number[][]>;
 
@@ -41,7 +44,7 @@ async function alternate(samplers: Record<string, Sampler>, { warmup, runs, call
     for (let index = 0; index < callsPerRun; index += 1) {
       for (let turn = 0; turn < names.length; turn += 1) {
         const name = names[(index + turn) % names.length]!;
-        thisRun[name]!.push((await timed(samplers[name]!)).ms);
+        thisRun[name]!.push(await samplers[name]!());
       }
     }
     for (const name of names) samples[name]!.push(thisRun[name]!);
@@ -54,8 +57,8 @@ const p50 = (runs: number[][]) => median(runs.map((run) => median(run)));
 const p99 = (runs: number[][]) => percentile(runs.flat(), 99);
 /** The median over runs of each run's ratio, and of each run's difference, of ours against the baseline. */
 const runRatio = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) / median(baseline[index]!)));
-/** The median of paired differences: each call of ours against the SDK call of the same round, next to it in time. */
-const pairedOverhead = (ours: number[][], baseline: number[][]) => median(ours.flatMap((run, r) => run.map((ms, i) => ms - baseline[r]![i]!)));
+/** The median over runs of each run's difference of medians. */
+const runOverhead = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) - median(baseline[index]!)));
 
 export async function measureGatewayLatency(workDirectory: string): Promise<RowResult[]> {
   const { warmup, runs, callsPerRun, smallImage, texturedImage, smallRatioTarget, texturedOverheadTargetMs } = SETTINGS.gateway;
@@ -101,10 +104,20 @@ export async function measureGatewayLatency(workDirectory: string): Promise<RowR
     };
 
     // The same work on every side: the answer carries the result image's URL (MCP deliver=url; REST's default).
-    const small = await alternate({ mcp: mcpCall(smallUrl, 'url'), rest: restCall(smallUrl), sdk: sdkCall(smallUrl) });
-    const textured = await alternate({ mcp: mcpCall(texturedUrl, 'url'), rest: restCall(texturedUrl), sdk: sdkCall(texturedUrl) }, SETTINGS.gateway.textured);
+    const small = await alternate({ mcp: clocked(mcpCall(smallUrl, 'url')), rest: clocked(restCall(smallUrl)), sdk: clocked(sdkCall(smallUrl)) });
+    // On the textured image the emulator's own time (a real decode and cutout, ~100-800 ms on this shared machine)
+    // varies far more than the few ms we add: each sample is the call's time less the time the emulator took to
+    // answer that very call, so what is compared is everything but the upstream, on both sides.
+    const netOfUpstream = (call: Call): Sampler => async () => {
+      const total = (await timed(call)).ms;
+      const last = emulator.calls.at(-1);
+      if (last?.action !== 'SegmentCommodity' || last.ms === undefined) throw new Error('the emulator recorded no SegmentCommodity call');
+      const upstream = last.ms;
+      return total - upstream;
+    };
+    const textured = await alternate({ mcp: netOfUpstream(mcpCall(texturedUrl, 'url')), rest: netOfUpstream(restCall(texturedUrl)), sdk: netOfUpstream(sdkCall(texturedUrl)) }, SETTINGS.gateway.textured);
     // MCP's default delivery embeds the result image; the direct integrator then downloads it too.
-    const inline = await alternate({ mcp: mcpCall(smallUrl), sdk: sdkAndDownload(smallUrl) });
+    const inline = await alternate({ mcp: clocked(mcpCall(smallUrl)), sdk: clocked(sdkAndDownload(smallUrl)) });
 
     const results: RowResult[] = [];
     const line = (metric: string, ours: number, baseline: { label: string; value: number }, ratio?: number, target?: { text: string; met: boolean }, note?: string) =>
@@ -117,16 +130,16 @@ export async function measureGatewayLatency(workDirectory: string): Promise<RowR
       line('  same, p99', p99(small[side]!), { label: 'SDK callApi', value: p99(small.sdk!) }, p99(small[side]!) / p99(small.sdk!));
     }
     for (const [side, label] of sides) {
-      const overhead = pairedOverhead(textured[side]!, textured.sdk!);
+      const overhead = runOverhead(textured[side]!, textured.sdk!);
       results.push({
         row: '1',
-        metric: `${label}, textured ${texturedImage.width}x${texturedImage.height} JPEG: overhead (ours − SDK, paired), p50`,
+        metric: `${label}, textured ${texturedImage.width}x${texturedImage.height} JPEG: overhead (ours − SDK, upstream time excluded), p50`,
         ours: overhead,
         unit: 'ms',
-        baseline: { label: `SDK callApi ${p50(textured.sdk!).toFixed(1)} ms; ours`, value: p50(textured[side]!) },
+        baseline: { label: `SDK callApi less upstream ${p50(textured.sdk!).toFixed(1)} ms; ours`, value: p50(textured[side]!) },
         target: { text: `≤ ${texturedOverheadTargetMs} ms`, met: overhead <= texturedOverheadTargetMs },
       });
-      line('  same, p99', p99(textured[side]!), { label: 'SDK callApi', value: p99(textured.sdk!) }, p99(textured[side]!) / p99(textured.sdk!));
+      line('  same, p99 (upstream time excluded)', p99(textured[side]!), { label: 'SDK callApi', value: p99(textured.sdk!) });
     }
     line('paid MCP, default delivery (image inline), small image, p50', p50(inline.mcp!), { label: 'SDK + GET result', value: p50(inline.sdk!) }, runRatio(inline.mcp!, inline.sdk!));
     return results;
