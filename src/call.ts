@@ -103,7 +103,10 @@ async function loadImages(capability: Capability, params: Record<string, unknown
   await Promise.all(
     entries.map(async ([field, documented]) => {
       const limits = provider.imageLimits?.(capability, field) ?? documented!;
-      const image = await loadImage(field, params[field] as string, sourceLimits(limits, options.sourceMaxBytes ?? 0), capability.action, options);
+      const image = await loadImage(field, params[field] as string, sourceLimits(limits, options.sourceMaxBytes ?? 0), capability.action, {
+        ...options,
+        passesThrough: (url) => provider.passesThrough?.(url) ?? false,
+      });
       const fitted = await fitToLimits(field, image, limits, capability.action);
       if (fitted) fittings.push(fitted);
       loaded[field] = fitted ? { ...fitted.sent, ...pick(image) } : image;

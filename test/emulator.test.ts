@@ -268,7 +268,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     const res = await call(makeClient({ signatureAlgorithm: 'v2' }), 'SegmentCommodity', { ImageURL: circleUrl });
     expect(res.statusCode).toBe(200);
     expect(res.body.Data.ImageURL).toContain('/results/');
-    expect(emu.calls.at(-1)).toEqual({ action: 'SegmentCommodity', params: { ImageURL: circleUrl }, at: expect.any(Number) });
+    expect(emu.calls.at(-1)).toEqual({ action: 'SegmentCommodity', params: { ImageURL: circleUrl }, at: expect.any(Number), ms: expect.any(Number) });
     const bad = await callError(makeClient({ signatureAlgorithm: 'v2', accessKeySecret: 'nope' }), 'SegmentCommodity', { ImageURL: circleUrl });
     expect(bad.code).toBe('SignatureDoesNotMatch');
   });

@@ -173,6 +173,26 @@ describe('MCP over streamable HTTP, Alibaba provider against the loopback emulat
     }
   });
 
+  it('answers a plain tools/call as JSON, and one that asked for progress on an event stream with its notifications', async () => {
+    const post = (meta: Record<string, unknown>) =>
+      fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'hd_general_segmentation', arguments: { ImageUrl: imageUrl }, _meta: meta } }),
+      });
+    const plain = await post({});
+    expect(plain.headers.get('content-type')).toContain('application/json');
+    const answer = (await plain.json()) as { id: number; result: CallToolResult };
+    expect(answer.id).toBe(7);
+    expect(answer.result.isError).toBeFalsy();
+    const streamed = await post({ progressToken: 'p-1' });
+    expect(streamed.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await streamed.text()).split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)) as { method?: string; id?: number; params?: { progressToken?: string } });
+    expect(events.filter((event) => event.method === 'notifications/progress').length).toBeGreaterThanOrEqual(2);
+    expect(events.every((event) => event.method !== 'notifications/progress' || event.params?.progressToken === 'p-1')).toBe(true);
+    expect(events.at(-1)?.id).toBe(7);
+  });
+
   it('refuses invalid arguments before calling Alibaba', async () => {
     const result = await call('product_background_removal', { ImageURL: imageUrl, ReturnForm: 'sepia' });
     expect(result.isError).toBe(true);

@@ -26,6 +26,21 @@ export async function productPhoto(width: number, height: number): Promise<Buffe
   return sharp(Buffer.from(svg)).jpeg({ quality: 88 }).toBuffer();
 }
 
+/**
+ * The product photo with camera-like grain and fine detail over the whole frame, so the JPEG is as large as a real
+ * photo of that size (a flat rendering compresses to a fraction of it).
+ */
+export async function texturedProductPhoto(width: number, height: number): Promise<Buffer> {
+  const photo = await sharp(await productPhoto(width, height)).removeAlpha().raw().toBuffer();
+  const grain = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+    .blur(0.6)
+    .raw()
+    .toBuffer();
+  const mixed = Buffer.alloc(photo.length);
+  for (let i = 0; i < photo.length; i += 1) mixed[i] = Math.max(0, Math.min(255, photo[i]! + (grain[i]! - 128) * 0.5));
+  return sharp(mixed, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
+}
+
 export interface Composite {
   name: string;
   /** The composite as a PNG (RGB, no alpha). */

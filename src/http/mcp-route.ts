@@ -24,6 +24,16 @@ function forwardCancellations(body: unknown, caller: McpCaller, context: AppCont
 }
 
 /**
+ * Whether any request in the body asked for progress notifications. Only those need an SSE stream (notifications
+ * ride on the request's own stream, and in stateless mode there is no other); every other POST is answered with
+ * plain JSON, which saves the stream's setup and framing.
+ */
+function asksForProgress(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((message: { params?: { _meta?: { progressToken?: unknown } } } | null) => message?.params?._meta?.progressToken !== undefined);
+}
+
+/**
  * Stateless streamable HTTP: one McpServer and transport per POST. Tasks survive between requests (and processes)
  * because they live in the database; each POST sees the tasks its headers' credentials paid for.
  */
@@ -32,7 +42,7 @@ export function mountMcp(app: Express, context: AppContext): void {
     const caller = callerOfRequest(request);
     forwardCancellations(request.body, caller, context);
     const server = createMcpServer({ ...context, caller });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !asksForProgress(request.body) });
     response.on('close', () => {
       void transport.close();
       void server.close();

@@ -3,12 +3,12 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import { isInside, resolvePlaces } from './places.js';
 import { RESULT_EXTENSIONS } from './media-types.js';
 import path from 'node:path';
-import { loadSharp } from './sharp.js';
+import { probeImage } from './probe.js';
 import { AppError } from '../errors.js';
 import type { ProviderResult, ResultImage } from '../providers/provider.js';
 import type { ResultStore } from './result-store.js';
 import type { ResultShape } from '../catalog/capability.js';
-import { fetchImageBytes, redactUrl, type ImageLoadOptions } from './load.js';
+import { fetchImageBytes, MIME_TYPES, redactUrl, type ImageLoadOptions } from './load.js';
 import { transformResult } from './transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
 import { wantsTransform, type DeliveryMode, type OutputOptions } from './output-options.js';
@@ -92,14 +92,13 @@ async function writablePath(file: string, places: FilePlaces): Promise<string> {
   return target;
 }
 
-async function verifiedImage(bytes: Buffer, url: string): Promise<{ mimeType: string; width: number; height: number }> {
-  const sharp = await loadSharp();
-  const metadata = await sharp(bytes).metadata().catch(() => undefined);
-  if (!metadata?.width || !metadata.height || !metadata.format) {
+/** The result's media type from its header (only that is needed here; a step that reworks the pixels decodes them). */
+async function verifiedMimeType(bytes: Buffer, url: string): Promise<string> {
+  const probed = await probeImage(bytes).catch(() => undefined);
+  if (!probed?.width || !probed.height) {
     throw new AppError('UPSTREAM_ERROR', `The provider's result at ${url} is not a readable image`, { retryable: true, details: { url } });
   }
-  const mimeType = metadata.format === 'jpeg' ? 'image/jpeg' : `image/${metadata.format}`;
-  return { mimeType, width: metadata.width, height: metadata.height };
+  return probed.format ? MIME_TYPES[probed.format] : `image/${probed.type}`;
 }
 
 /**
@@ -225,8 +224,7 @@ async function fetchResult(field: string, url: string, context: DeliveryContext)
   const bytes = await fetchImageBytes(url, field, MAX_RESULT_BYTES, context.fetchOptions).catch((error: unknown) => {
     throw new AppError('UPSTREAM_ERROR', `Could not fetch the provider's result image ${field}: ${(error as Error).message}`, { retryable: true, details: { url: redactUrl(url) }, cause: error });
   });
-  const { mimeType } = await verifiedImage(bytes, url);
-  return { field, url, mimeType, bytes };
+  return { field, url, mimeType: await verifiedMimeType(bytes, url), bytes };
 }
 
 /**

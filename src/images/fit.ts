@@ -44,6 +44,14 @@ export async function fitToLimits(field: string, image: LoadedImage, limits: Ima
       details: { field, bytes: image.bytes.length, limitBytes: limits.maxBytes, ...(limits.maxSide ? { maxSide: limits.maxSide } : {}) },
     });
   }
+  return scaleDown(field, image, limits, action).catch((error: Error) => {
+    if (error instanceof AppError) throw error;
+    // A passed-on URL's image was checked by its header only: its pixels are first read here.
+    throw new AppError('IMAGE_INVALID', `${field}: the image does not decode (${error.message})`, { details: { field }, cause: error });
+  });
+}
+
+async function scaleDown(field: string, image: LoadedImage, limits: ImageLimits, action: string): Promise<FittedImage> {
   const sharp = await loadSharp();
   const metadata = await sharp(image.bytes).metadata();
   const hasAlpha = Boolean(metadata.hasAlpha);

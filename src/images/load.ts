@@ -10,6 +10,7 @@ import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
 import { addressRefusal, guardedLookup, isPublicAddress, type HostResolver } from './address-guard.js';
 import { inspectBmp, isBmp } from './bmp.js';
+import { probeImage } from './probe.js';
 import { isIP } from 'node:net';
 
 export interface LoadedImage {
@@ -36,10 +37,15 @@ export interface ImageLoadOptions {
   protectedPaths?: readonly string[];
   /** The call's signal: a cancelled call stops fetching at once. */
   signal?: AbortSignal;
+  /**
+   * URLs the provider sends on as they are (Provider.passesThrough): such an image is fetched under the same guard
+   * and checked from its header (format, size, dimensions) without a decode, since its bytes are never ours to send.
+   */
+  passesThrough?: (url: string) => boolean;
 }
 
 const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
-const MIME_TYPES: Record<ImageFormat, string> = {
+export const MIME_TYPES: Record<ImageFormat, string> = {
   jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff',
 };
 const MB = 1024 * 1024;
@@ -241,7 +247,6 @@ async function readSource(field: string, source: ImageSource, limits: ImageLimit
 
 /** Fetches or decodes one image argument and checks it against the Action's limits before any money is spent. */
 export async function loadImage(field: string, value: string, limits: ImageLimits, action: string, options: ImageLoadOptions): Promise<LoadedImage> {
-  const sharp = await loadSharp();
   const source = classifyImageSource(field, value);
   const bytes = await readSource(field, source, limits, options);
   if (bytes.length === 0) {
@@ -252,28 +257,12 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
       details: { field, bytes: bytes.length, limitBytes: limits.maxBytes },
     });
   }
-  let format: ImageFormat;
-  let width: number;
-  let height: number;
-  if (isBmp(bytes)) {
-    format = 'bmp';
-    ({ width, height } = bmpHeader(field, bytes));
-  } else {
-    const metadata = await Promise.resolve().then(() => sharp(bytes, { limitInputPixels: false }).metadata()).catch((error: Error) => {
-      throw new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
-    });
-    const detected = SHARP_FORMATS[metadata.format ?? ''];
-    if (!detected || !metadata.width || !metadata.height) {
-      throw new AppError('IMAGE_INVALID', `${field}: unsupported image format ${metadata.format ?? 'unknown'}`, { details: { field } });
-    }
-    format = detected;
-    const rotated = (metadata.orientation ?? 1) >= 5;
-    width = rotated ? metadata.height : metadata.width;
-    height = rotated ? metadata.width : metadata.height;
-  }
+  const passedOn = source.kind === 'url' && options.passesThrough?.(source.url.href) === true;
+  const { format, width, height } = isBmp(bytes) ? { format: 'bmp' as const, ...bmpHeader(field, bytes) } : passedOn ? await headerFacts(field, bytes) : await sharpFacts(field, bytes);
   checkAgainstLimits(field, action, { format, width, height }, limits);
+  // BMP's walk is cheap and reads no pixels, so even a passed-on BMP is walked.
   if (format === 'bmp') checkBmpDecodes(field, bytes);
-  else await checkDecodes(field, bytes, limits);
+  else if (!passedOn) await checkDecodes(field, bytes, limits);
   return {
     bytes,
     format,
@@ -283,6 +272,41 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
     ...(source.kind === 'url' ? { sourceUrl: source.url.href } : {}),
     ...(source.kind === 'file' ? { sourcePath: source.path } : {}),
   };
+}
+
+interface ImageFacts {
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+function unsupported(field: string, name: string | undefined): AppError {
+  return new AppError('IMAGE_INVALID', `${field}: unsupported image format ${name ?? 'unknown'}`, { details: { field } });
+}
+
+function unreadable(field: string, error: Error): AppError {
+  return new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
+}
+
+/** Format and displayed size from the header alone (an image whose bytes go nowhere but back to the provider's fetch). */
+async function headerFacts(field: string, bytes: Buffer): Promise<ImageFacts> {
+  const probed = await probeImage(bytes).catch((error: Error) => {
+    throw unreadable(field, error);
+  });
+  if (!probed.format || !probed.width || !probed.height) throw unsupported(field, probed.type);
+  return { format: probed.format, width: probed.width, height: probed.height };
+}
+
+/** Format and displayed size as sharp reads them (the image will be decoded: uploaded, fitted or run here). */
+async function sharpFacts(field: string, bytes: Buffer): Promise<ImageFacts> {
+  const sharp = await loadSharp();
+  const metadata = await Promise.resolve().then(() => sharp(bytes, { limitInputPixels: false }).metadata()).catch((error: Error) => {
+    throw unreadable(field, error);
+  });
+  const detected = SHARP_FORMATS[metadata.format ?? ''];
+  if (!detected || !metadata.width || !metadata.height) throw unsupported(field, metadata.format);
+  const rotated = (metadata.orientation ?? 1) >= 5;
+  return { format: detected, width: rotated ? metadata.height : metadata.width, height: rotated ? metadata.width : metadata.height };
 }
 
 /**

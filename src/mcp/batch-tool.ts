@@ -27,6 +27,18 @@ export function batchInputShape(catalog: Catalog, paid = true) {
   return free;
 }
 
+type BatchInputSchema = z.ZodObject<ReturnType<typeof batchInputShape>>;
+const batchInputSchemas = new WeakMap<Catalog, Map<boolean, BatchInputSchema>>();
+
+/** The batch tool's input schema, built once per catalog and payment mode (each stateless /mcp POST registers it anew). */
+function batchInputSchema(catalog: Catalog, paid: boolean): BatchInputSchema {
+  let byMode = batchInputSchemas.get(catalog);
+  if (!byMode) batchInputSchemas.set(catalog, (byMode = new Map()));
+  let schema = byMode.get(paid);
+  if (!schema) byMode.set(paid, (schema = z.object(batchInputShape(catalog, paid))));
+  return schema;
+}
+
 const BATCH_WORK =
   `Runs one segmentation tool on up to ${MAX_BATCH_ITEMS} inputs in one call, a few at a time, with a progress notification per item. ` +
   'Answers data.Results: [{index, ok, data | error}].';
@@ -43,7 +55,7 @@ export function registerBatchTool(server: McpServer, catalog: Catalog, batch: Ba
     {
       title: 'Batch segmentation',
       description: options.paid ? batchDescription : BATCH_WORK,
-      inputSchema: batchInputShape(catalog, options.paid) as ReturnType<typeof batchInputShape>,
+      inputSchema: batchInputSchema(catalog, options.paid),
       outputSchema: toolOutputSchema,
       annotations: { title: 'Batch segmentation', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },

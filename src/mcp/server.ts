@@ -17,6 +17,7 @@ import { callerOf, type CallerTaskStore, type TaskCaller, type TaskService } fro
 import { toAppError } from '../errors.js';
 import { errorResult, successResult } from './tool-result.js';
 import { describeTool, type Listing } from './describe.js';
+import { sharedJsonSchemaValidator, toolInputSchema } from './tool-schemas.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -106,7 +107,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
   const { pipeline, tasks, taskStore, caller } = scope;
   server.experimental.tasks.registerToolTask(
     name,
-    { ...config, inputSchema: inputShapeOf(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
+    { ...config, inputSchema: toolInputSchema(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
         const request = splitPayment(args as Record<string, unknown>, extra, caller);
@@ -154,6 +155,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
     {
       capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} } },
       taskStore,
+      jsonSchemaValidator: sharedJsonSchemaValidator,
       instructions:
         'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
         `Pass images as http(s) URLs, data: URLs or base64${listing.overStdio ? ', or local file paths' : ''}. ` +
@@ -170,7 +172,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       continue;
     }
     const { name, config } = describeTool(capability, providers, listing);
-    server.registerTool(name, { ...config, inputSchema: inputShapeOf(capability, listing), outputSchema: toolOutputSchema }, (args, extra) =>
+    server.registerTool(name, { ...config, inputSchema: toolInputSchema(capability, listing), outputSchema: toolOutputSchema }, (args, extra) =>
       runTool(pipeline, capability, splitPayment(args as Record<string, unknown>, extra, caller), extra),
     );
   }

@@ -51,6 +51,11 @@ export interface Provider {
    */
   refuses?(call: ProviderCall): string | undefined;
   run(call: ProviderCall): Promise<ProviderResult>;
+  /**
+   * True when this provider sends an image URL on as it is and never reads its bytes (Alibaba fetches a passthrough
+   * URL itself and refuses a broken image without charge): the pre-check then reads the image's header, not its pixels.
+   */
+  passesThrough?(url: string): boolean;
   /** The limits this provider itself has for an image parameter, when they are not the Action's documented ones. */
   imageLimits?(capability: Capability, field: string): ImageLimits | undefined;
 }

@@ -52,8 +52,8 @@ export interface AlibabaEmulator {
   baseUrl: string;
   accessKeyId: string;
   accessKeySecret: string;
-  /** every accepted (signature-valid) call, in arrival order */
-  calls: Array<{ action: string; params: Record<string, string>; at: number }>;
+  /** every accepted (signature-valid) call, in arrival order; `ms`: how long the answer took here, once sent */
+  calls: Array<{ action: string; params: Record<string, string>; at: number; ms?: number }>;
   /** the next matching call(s) answer with this error */
   injectFault(fault: InjectedFault): void;
   /** drop every injected fault and delay that has not fired yet */

@@ -21,7 +21,7 @@ export interface Fault { action?: string; code: string; httpStatus: number; mess
 
 export interface EmulatorState {
   credentials: Map<string, string>;
-  calls: Array<{ action: string; params: Record<string, string>; at: number }>;
+  calls: Array<{ action: string; params: Record<string, string>; at: number; ms?: number }>;
   faults: Fault[];
   delays: Map<string, number[]>;
   jobs: JobStore;
@@ -125,7 +125,9 @@ function actionContext(state: EmulatorState, spec: ActionSpec, params: Record<st
 }
 
 async function handleApi(state: EmulatorState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const startedAt = performance.now();
   const requestId = newRequestId();
+  let recorded: EmulatorState['calls'][number] | undefined;
   let delayMs = 0;
   let status = 200;
   let payload: unknown;
@@ -143,7 +145,8 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, res: Server
     );
     // signature-valid: the call is accepted and recorded
     const action = auth.action ?? '';
-    state.calls.push({ action, params: { ...auth.params }, at: Date.now() });
+    recorded = { action, params: { ...auth.params }, at: Date.now() };
+    state.calls.push(recorded);
     delayMs = takeDelay(state, action);
 
     if (!auth.action) throw missingParameter('Action');
@@ -170,6 +173,7 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, res: Server
   }
   if (delayMs > 0) await sleep(delayMs);
   sendJson(res, status, requestId, payload);
+  if (recorded) recorded.ms = performance.now() - startedAt;
 }
 
 export function createEmulatorServer(state: EmulatorState): Server {

@@ -55,6 +55,7 @@ export function createAlibabaProvider(config: Config, logger: Logger, options: A
   return {
     name: 'alibaba',
     supports: () => true,
+    passesThrough: isPassthrough,
     async run(providerCall) {
       const { action } = providerCall.capability;
       const body = await call(action, await imageUrlParams(providerCall, isPassthrough, upload), providerCall.signal);
