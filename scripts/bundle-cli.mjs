@@ -20,6 +20,9 @@ const EXTERNAL = [
   'prom-client',
   'ethers',
   'ethers/*',
+  'tiny-secp256k1',
+  'onnx-proto',
+  'image-size',
 ];
 
 rmSync('dist/chunks', { recursive: true, force: true });
