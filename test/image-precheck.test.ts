@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { crc32 } from 'node:zlib';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
 import { bmp24, discOnWhite } from './support/images.js';
@@ -19,7 +20,13 @@ function lyingBmp(width: number, height: number, length: number, rle = false): B
   return bytes;
 }
 
-describe('the pre-check decodes every format, BMP included, before any provider call', () => {
+/**
+ * The image pre-check, before any provider call. An image URL on a passthrough host goes to Alibaba as it is, and
+ * Alibaba fetches and decodes it itself: the pre-check still fetches it under the guard but reads only its header
+ * (format, size, dimensions; a BMP's header and pixel-data length). What that shows is refused before anything is
+ * charged or called; a truncated JPEG or PNG body is Alibaba's to refuse.
+ */
+describe('the image pre-check, before any provider call', () => {
   let emulator: AlibabaEmulator;
   let server: TestServer;
   beforeAll(async () => {
@@ -70,6 +77,42 @@ describe('the pre-check decodes every format, BMP included, before any provider 
       expect(status, input).toBe(422);
       expect(body.error?.code, input).toBe('IMAGE_INVALID');
     }
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  it('passes a good JPEG URL on unchanged', async () => {
+    const url = emulator.hostImage(await sharp(await discOnWhite(400, 300)).jpeg().toBuffer(), 'image/jpeg');
+    expect((await segment(url)).status).toBe(200);
+    expect(emulator.calls.map((call) => call.params.ImageURL)).toEqual([url]);
+  });
+
+  it('refuses a decompression bomb by its header, and never calls Alibaba', async () => {
+    const bomb = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } }).png().toBuffer());
+    bomb.writeUInt32BE(30000, 16);
+    bomb.writeUInt32BE(30000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    const { status, body } = await segment(emulator.hostImage(bomb, 'image/png'));
+    expect(status).toBe(422);
+    expect(body.error?.code).toBe('IMAGE_INVALID');
+    expect(body.error?.message).toContain('30000x30000 px exceeds');
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  it('refuses garbage and formats the Action does not take, naming them', async () => {
+    const garbage = await segment(emulator.hostImage(Buffer.from('this is not an image at all, just text long enough'), 'image/png'));
+    expect(garbage.status).toBe(422);
+    expect(garbage.body.error?.message).toContain('ImageURL: not a readable image');
+    const tiff = await segment(emulator.hostImage(await sharp(await discOnWhite(64, 64)).tiff().toBuffer(), 'image/tiff'));
+    expect(tiff.body.error?.message).toContain('format tiff is not accepted');
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  it('decodes a passthrough image that must be scaled down: a truncated one is IMAGE_INVALID, not a crash', async () => {
+    const big = await sharp(await discOnWhite(2000, 1500)).jpeg().toBuffer();
+    const { status, body } = await segment(emulator.hostImage(big.subarray(0, Math.floor(big.length / 2)), 'image/jpeg'));
+    expect(status).toBe(422);
+    expect(body.error?.code).toBe('IMAGE_INVALID');
+    expect(body.error?.message).toContain('does not decode');
     expect(emulator.calls).toHaveLength(0);
   });
 });
