@@ -42,6 +42,8 @@ export interface ImageLoadOptions {
    * and checked from its header (format, size, dimensions) without a decode, since its bytes are never ours to send.
    */
   passesThrough?: (url: string) => boolean;
+  /** The provider decodes the image itself and refuses a broken one (Provider.decodesImages): checked from its header. */
+  decodedByProvider?: boolean;
 }
 
 const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
@@ -257,12 +259,12 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
       details: { field, bytes: bytes.length, limitBytes: limits.maxBytes },
     });
   }
-  const passedOn = source.kind === 'url' && options.passesThrough?.(source.url.href) === true;
-  const { format, width, height } = isBmp(bytes) ? { format: 'bmp' as const, ...bmpHeader(field, bytes) } : passedOn ? await headerFacts(field, bytes) : await sharpFacts(field, bytes);
+  const headerOnly = options.decodedByProvider === true || (source.kind === 'url' && options.passesThrough?.(source.url.href) === true);
+  const { format, width, height } = isBmp(bytes) ? { format: 'bmp' as const, ...bmpHeader(field, bytes) } : headerOnly ? await headerFacts(field, bytes) : await sharpFacts(field, bytes);
   checkAgainstLimits(field, action, { format, width, height }, limits);
-  // BMP's walk is cheap and reads no pixels, so even a passed-on BMP is walked.
+  // BMP's walk is cheap and reads no pixels, so even a header-only BMP is walked.
   if (format === 'bmp') checkBmpDecodes(field, bytes);
-  else if (!passedOn) await checkDecodes(field, bytes, limits);
+  else if (!headerOnly) await checkDecodes(field, bytes, limits);
   return {
     bytes,
     format,
@@ -288,7 +290,7 @@ function unreadable(field: string, error: Error): AppError {
   return new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
 }
 
-/** Format and displayed size from the header alone (an image whose bytes go nowhere but back to the provider's fetch). */
+/** Format and displayed size from the header alone (an image the provider fetches or decodes itself). */
 async function headerFacts(field: string, bytes: Buffer): Promise<ImageFacts> {
   const probed = await probeImage(bytes).catch((error: Error) => {
     throw unreadable(field, error);
