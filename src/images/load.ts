@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
-import { addressRefusal, guardedLookup, isPublicAddress, type HostResolver } from './address-guard.js';
+import { addressRefusal, guardedLookup, isPublicAddress, resolveChecked, type HostResolver } from './address-guard.js';
+import { keptAliveAgent, type CheckedAddresses } from './kept-alive-agent.js';
 import { inspectBmp, isBmp } from './bmp.js';
 import { probeImage } from './probe.js';
 import { isIP } from 'node:net';
@@ -98,23 +99,48 @@ export function classifyImageSource(field: string, value: string): ImageSource {
   });
 }
 
-function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
+function unreachableAt(url: URL, field: string) {
+  return (reason: string, cause?: unknown) =>
+    new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${redactUrl(url)}: ${reason}`, {
+      details: { field, url: redactUrl(url) },
+      cause,
+    });
+}
+
+function refusalReason(error: NodeJS.ErrnoException): string {
+  return error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message;
+}
+
+/**
+ * Every request checks its address first: an IP literal as it is, a host name by resolving it and checking every
+ * answer. The connection then goes to those answers only, on a kept-alive socket pooled under exactly them.
+ */
+async function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
+  const unreachable = unreachableAt(url, field);
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(hostname)) {
+    if (!options.allowPrivateUrls && !isPublicAddress(hostname)) throw unreachable('private or loopback addresses are refused', addressRefusal(hostname));
+    return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, undefined);
+  }
+  const answers = await resolveChecked(hostname, options).catch((error: NodeJS.ErrnoException) => {
+    throw unreachable(refusalReason(error), error);
+  });
+  return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers);
+}
+
+function requestBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number, answers: Array<{ address: string; family: number }> | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const unreachable = (reason: string, cause?: unknown) =>
-      new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${redactUrl(url)}: ${reason}`, {
-        details: { field, url: redactUrl(url) },
-        cause,
-      });
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivateUrls && isIP(hostname) && !isPublicAddress(hostname)) {
-      return reject(unreachable('private or loopback addresses are refused', addressRefusal(hostname)));
-    }
+    const unreachable = unreachableAt(url, field);
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
     const client = url.protocol === 'https:' ? httpsModule() : http;
-    // agent: false: a fresh connection each time, so every request's address goes through this guard (a pooled
-    // socket would skip the lookup, and was checked under whatever options opened it).
-    const request = client.get(url, { agent: false, lookup: guardedLookup(options), ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+    // A new socket connects only to the answers checked above; a pooled one was opened to the same checked answers.
+    const addressed: http.RequestOptions & CheckedAddresses = answers
+      ? { lookup: guardedLookup({ allowPrivateUrls: options.allowPrivateUrls, resolve: async () => answers }), checkedAddresses: answers.map((answer) => answer.address).sort().join(',') }
+      : {};
+    let answered = false;
+    const request = client.get(url, { agent: keptAliveAgent(url.protocol), ...addressed, ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+      answered = true;
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
@@ -163,7 +189,9 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
     request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(overall);
-      reject(unreachable(error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message, error));
+      // A kept-alive socket the server closed as it was taken: asked again, on another connection.
+      if (request.reusedSocket && !answered && error.code === 'ECONNRESET') return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers).then(resolve, reject);
+      reject(unreachable(refusalReason(error), error));
     });
   });
 }
