@@ -106,6 +106,7 @@ async function loadImages(capability: Capability, params: Record<string, unknown
       const image = await loadImage(field, params[field] as string, sourceLimits(limits, options.sourceMaxBytes ?? 0), capability.action, {
         ...options,
         passesThrough: (url) => provider.passesThrough?.(url) ?? false,
+        decodedByProvider: provider.decodesImages === true,
       });
       const fitted = await fitToLimits(field, image, limits, capability.action);
       if (fitted) fittings.push(fitted);

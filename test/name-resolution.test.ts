@@ -108,6 +108,67 @@ describe('image URLs with host names: input fetch and redirect hops', () => {
   });
 });
 
+describe('image fetches keep connections alive only for the answer that was checked', () => {
+  let server: http.Server;
+  let port: number;
+  let connections = 0;
+
+  beforeAll(async () => {
+    const png = await discOnWhite(64, 48);
+    const served = new WeakMap<object, number>();
+    server = http.createServer((request, response) => {
+      const before = served.get(request.socket) ?? 0;
+      served.set(request.socket, before + 1);
+      // /once: a server that drops a kept-alive connection when a second request comes on it.
+      if (request.url === '/once' && before > 0) return void request.socket.destroy();
+      response.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    });
+    server.on('connection', () => void (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('reuses one connection for the same checked answer', async () => {
+    const resolve = mappedResolver({ 'keep.example.test': ['127.0.0.1'] });
+    const before = connections;
+    for (let i = 0; i < 3; i += 1) await loadImage('ImageURL', `http://keep.example.test:${port}/a.png`, limits, 'SegmentCommodity', { ...base, resolve });
+    expect(connections - before).toBe(1);
+    expect(resolve.asked).toHaveLength(3);
+  });
+
+  it('asks again on a new connection when the server drops the kept-alive one it was sent on', async () => {
+    const resolve = mappedResolver({ 'drop.example.test': ['127.0.0.1'] });
+    const url = `http://drop.example.test:${port}/once`;
+    const before = connections;
+    expect((await loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, resolve })).width).toBe(64);
+    expect((await loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, resolve })).width).toBe(64);
+    expect(connections - before).toBe(2);
+  });
+
+  it('never reuses a kept-alive socket once the name resolves elsewhere: a refused answer is refused, a new one gets a new connection', async () => {
+    const names: Record<string, string[]> = { 'moving.example.test': ['127.0.0.1'] };
+    const resolve = mappedResolver(names);
+    const url = `http://moving.example.test:${port}/a.png`;
+    expect((await loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, resolve })).width).toBe(64);
+    const before = connections;
+    // The pooled socket goes to 127.0.0.1; each new answer is checked, and the old socket is not taken for it.
+    names['moving.example.test'] = ['10.0.0.7'];
+    const refused = await failure(loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, allowPrivateUrls: false, resolve }));
+    expect(refused?.message).toContain('private or loopback addresses are refused');
+    names['moving.example.test'] = ['8.8.8.8'];
+    const elsewhere = await failure(loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, allowPrivateUrls: false, resolve, timeoutMs: 300 }));
+    expect(elsewhere?.code).toBe('IMAGE_UNREACHABLE');
+    names['moving.example.test'] = ['127.0.0.2'];
+    const moved = await failure(loadImage('ImageURL', url, limits, 'SegmentCommodity', { ...base, resolve }));
+    expect(moved?.code).toBe('IMAGE_UNREACHABLE');
+    expect(connections - before).toBe(0);
+  });
+});
+
 describe('Alibaba\'s result URLs on a host name: the fetch of deliver stored / inline', () => {
   let emulator: AlibabaEmulator;
   let server: TestServer;

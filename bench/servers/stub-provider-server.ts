@@ -17,6 +17,8 @@ const config = loadProcessConfig({ transport: 'http', host: values.host, port: N
 
 const stub: Provider = {
   name: 'local',
+  // As the embedded provider it stands in for: the pre-check reads headers and the provider decodes (here: skips).
+  decodesImages: true,
   supports: () => true,
   run: async (call) => ({ requestId: randomUUID().toUpperCase(), data: { ImageURL: `${config.publicBaseUrl}/results/stub-${call.capability.serviceId}.png` } }),
 };

@@ -42,6 +42,15 @@ export interface LookupGuard {
   resolve?: HostResolver;
 }
 
+/** Every address a host name resolves to, checked: refused (ADDRESS_REFUSED) when any one is not public. */
+export async function resolveChecked(hostname: string, guard: LookupGuard): Promise<Array<{ address: string; family: number }>> {
+  const answers = await (guard.resolve ?? systemResolver)(hostname);
+  if (answers.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+  const refused = guard.allowPrivateUrls ? undefined : answers.find((answer) => !isPublicAddress(answer.address));
+  if (refused) throw addressRefusal(refused.address);
+  return answers.map(({ address, family }) => ({ address, family }));
+}
+
 /**
  * A DNS lookup for http.request that refuses non-public answers, so the address that is checked is the
  * address that is connected to (no DNS rebinding between check and connect). Node's connection code asks for

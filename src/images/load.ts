@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { loadSharp } from './sharp.js';
 import { AppError } from '../errors.js';
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
-import { addressRefusal, guardedLookup, isPublicAddress, type HostResolver } from './address-guard.js';
+import { addressRefusal, guardedLookup, isPublicAddress, resolveChecked, type HostResolver } from './address-guard.js';
+import { keptAliveAgent, type CheckedAddresses } from './kept-alive-agent.js';
 import { inspectBmp, isBmp } from './bmp.js';
 import { probeImage } from './probe.js';
 import { isIP } from 'node:net';
@@ -42,6 +43,8 @@ export interface ImageLoadOptions {
    * and checked from its header (format, size, dimensions) without a decode, since its bytes are never ours to send.
    */
   passesThrough?: (url: string) => boolean;
+  /** The provider decodes the image itself and refuses a broken one (Provider.decodesImages): checked from its header. */
+  decodedByProvider?: boolean;
 }
 
 const SHARP_FORMATS: Record<string, ImageFormat> = { jpeg: 'jpeg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tiff' };
@@ -96,23 +99,48 @@ export function classifyImageSource(field: string, value: string): ImageSource {
   });
 }
 
-function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
+function unreachableAt(url: URL, field: string) {
+  return (reason: string, cause?: unknown) =>
+    new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${redactUrl(url)}: ${reason}`, {
+      details: { field, url: redactUrl(url) },
+      cause,
+    });
+}
+
+function refusalReason(error: NodeJS.ErrnoException): string {
+  return error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message;
+}
+
+/**
+ * Every request checks its address first: an IP literal as it is, a host name by resolving it and checking every
+ * answer. The connection then goes to those answers only, on a kept-alive socket pooled under exactly them.
+ */
+async function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number): Promise<Buffer> {
+  const unreachable = unreachableAt(url, field);
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(hostname)) {
+    if (!options.allowPrivateUrls && !isPublicAddress(hostname)) throw unreachable('private or loopback addresses are refused', addressRefusal(hostname));
+    return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, undefined);
+  }
+  const answers = await resolveChecked(hostname, options).catch((error: NodeJS.ErrnoException) => {
+    throw unreachable(refusalReason(error), error);
+  });
+  return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers);
+}
+
+function requestBytes(url: URL, field: string, maxBytes: number, options: ImageLoadOptions, redirectsLeft: number, deadline: number, answers: Array<{ address: string; family: number }> | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const unreachable = (reason: string, cause?: unknown) =>
-      new AppError('IMAGE_UNREACHABLE', `${field}: could not fetch ${redactUrl(url)}: ${reason}`, {
-        details: { field, url: redactUrl(url) },
-        cause,
-      });
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivateUrls && isIP(hostname) && !isPublicAddress(hostname)) {
-      return reject(unreachable('private or loopback addresses are refused', addressRefusal(hostname)));
-    }
+    const unreachable = unreachableAt(url, field);
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(unreachable(`no complete answer within ${options.timeoutMs} ms`));
     const client = url.protocol === 'https:' ? httpsModule() : http;
-    // agent: false: a fresh connection each time, so every request's address goes through this guard (a pooled
-    // socket would skip the lookup, and was checked under whatever options opened it).
-    const request = client.get(url, { agent: false, lookup: guardedLookup(options), ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+    // A new socket connects only to the answers checked above; a pooled one was opened to the same checked answers.
+    const addressed: http.RequestOptions & CheckedAddresses = answers
+      ? { lookup: guardedLookup({ allowPrivateUrls: options.allowPrivateUrls, resolve: async () => answers }), checkedAddresses: answers.map((answer) => answer.address).sort().join(',') }
+      : {};
+    let answered = false;
+    const request = client.get(url, { agent: keptAliveAgent(url.protocol), ...addressed, ...(options.signal ? { signal: options.signal } : {}), timeout: Math.min(remaining, options.timeoutMs), headers: { accept: 'image/*' } }, (response) => {
+      answered = true;
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
@@ -161,7 +189,9 @@ function fetchBytes(url: URL, field: string, maxBytes: number, options: ImageLoa
     request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(overall);
-      reject(unreachable(error.code === 'ADDRESS_REFUSED' ? 'private or loopback addresses are refused' : error.message, error));
+      // A kept-alive socket the server closed as it was taken: asked again, on another connection.
+      if (request.reusedSocket && !answered && error.code === 'ECONNRESET') return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers).then(resolve, reject);
+      reject(unreachable(refusalReason(error), error));
     });
   });
 }
@@ -257,12 +287,12 @@ export async function loadImage(field: string, value: string, limits: ImageLimit
       details: { field, bytes: bytes.length, limitBytes: limits.maxBytes },
     });
   }
-  const passedOn = source.kind === 'url' && options.passesThrough?.(source.url.href) === true;
-  const { format, width, height } = isBmp(bytes) ? { format: 'bmp' as const, ...bmpHeader(field, bytes) } : passedOn ? await headerFacts(field, bytes) : await sharpFacts(field, bytes);
+  const headerOnly = options.decodedByProvider === true || (source.kind === 'url' && options.passesThrough?.(source.url.href) === true);
+  const { format, width, height } = isBmp(bytes) ? { format: 'bmp' as const, ...bmpHeader(field, bytes) } : headerOnly ? await headerFacts(field, bytes) : await sharpFacts(field, bytes);
   checkAgainstLimits(field, action, { format, width, height }, limits);
-  // BMP's walk is cheap and reads no pixels, so even a passed-on BMP is walked.
+  // BMP's walk is cheap and reads no pixels, so even a header-only BMP is walked.
   if (format === 'bmp') checkBmpDecodes(field, bytes);
-  else if (!passedOn) await checkDecodes(field, bytes, limits);
+  else if (!headerOnly) await checkDecodes(field, bytes, limits);
   return {
     bytes,
     format,
@@ -288,7 +318,7 @@ function unreadable(field: string, error: Error): AppError {
   return new AppError('IMAGE_INVALID', `${field}: not a readable image (${error.message})`, { details: { field }, cause: error });
 }
 
-/** Format and displayed size from the header alone (an image whose bytes go nowhere but back to the provider's fetch). */
+/** Format and displayed size from the header alone (an image the provider fetches or decodes itself). */
 async function headerFacts(field: string, bytes: Buffer): Promise<ImageFacts> {
   const probed = await probeImage(bytes).catch((error: Error) => {
     throw unreadable(field, error);

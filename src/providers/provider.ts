@@ -56,6 +56,11 @@ export interface Provider {
    * URL itself and refuses a broken image without charge): the pre-check then reads the image's header, not its pixels.
    */
   passesThrough?(url: string): boolean;
+  /**
+   * True when this provider decodes every image itself before anything else and refuses one that does not decode
+   * with IMAGE_INVALID (the call then fails uncharged): the pre-check reads the header, and the pixels are decoded once.
+   */
+  readonly decodesImages?: boolean;
   /** The limits this provider itself has for an image parameter, when they are not the Action's documented ones. */
   imageLimits?(capability: Capability, field: string): ImageLimits | undefined;
 }

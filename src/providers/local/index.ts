@@ -102,6 +102,8 @@ export function createLocalProvider(options: { logger: Logger } & IsnetSettings)
 
   return {
     name: 'local',
+    // segment() and refine() decode every input first (decodeImage: IMAGE_INVALID when it does not decode).
+    decodesImages: true,
     supports(capability) {
       return capability.localModel !== undefined && statusOf(capability.localModel).available;
     },
