@@ -26,6 +26,8 @@ import type { RowResult } from '../lib/report.js';
 
 /** Before the fp32 conversion (main 644839c: fp16 graph as shipped, arena off), 1024 px ratio, 2 runs on a loaded 2-core machine. */
 const BEFORE = '0.55× and 0.55× (2026-12-02)';
+/** Before the pool's threads stopped spinning (main 4784ac6), same sitting as after, 3 runs each on a loaded 2-core machine. */
+const BEFORE_SPINNING = '1024 px 0.44/0.52/0.46× (median 0.46×, ours 1,911 ms), 512 px 0.48/0.47/0.50×; after: 1024 px 0.38/0.43/0.29× (median 0.38×, ours 1,767 ms), 512 px 0.45/0.42/0.37× (2026-12-02)';
 
 type Cutout = (composite: Composite) => Promise<Buffer>;
 type Quality = { iou: number; mae: number };
@@ -106,7 +108,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
       baseline: { label: '@imgly removeBackground', value: peerMs },
       ratio: ourMs / peerMs,
       target: { text: '≤ 0.5×', met: ourMs / peerMs <= 0.5 },
-      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium), ours converted once to fp32 and pruned to its one output, memory arena ${settings.memoryArena ? 'on' : 'off'} (before, fp16 as shipped, arena off: ${BEFORE}); our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
+      note: `${large.timed} timed images per side after one warm-up; same ISNet weights (medium), ours converted once to fp32 and pruned to its one output, memory arena ${settings.memoryArena ? 'on' : 'off'} (before, fp16 as shipped, arena off: ${BEFORE}), intra-op threads sleep instead of spinning (before/after: ${BEFORE_SPINNING}); our event loop stood still up to ${Math.round(longestStallMs)} ms at a time (inference runs in a worker thread)`,
     },
     {
       row: '5',

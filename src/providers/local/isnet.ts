@@ -154,6 +154,9 @@ export function createIsnet(logger: Logger, settings: IsnetSettings): SalientObj
         interOpNumThreads: 1,
         enableCpuMemArena: settings.memoryArena,
         logSeverityLevel: 3,
+        // The pool's threads sleep between ops instead of busy-waiting: on a machine with as many cores as
+        // threads, spinning ones took CPU from the main thread's decode/encode and from other work (row 5).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
     } catch (error) {
       throw new AppError('PROVIDER_NOT_CONFIGURED', `Local model salient-object failed to load: ${(error as Error).message}`, { cause: error });
