@@ -15,8 +15,13 @@ const formatPlain = (value: number) =>
 export function summarizeRepeats(runs: readonly RowResult[][]): RowResult[] {
   const byMetric = new Map<string, RowResult[]>();
   for (const run of runs) {
+    // A row may print the same label twice (e.g. "same, p99" under two lines): the n-th one pairs with the n-th.
+    const seen = new Map<string, number>();
     for (const result of run) {
-      const key = `${result.row}\u0000${result.metric}`;
+      const label = `${result.row}\u0000${result.metric}`;
+      const occurrence = (seen.get(label) ?? 0) + 1;
+      seen.set(label, occurrence);
+      const key = `${label}\u0000${occurrence}`;
       byMetric.set(key, [...(byMetric.get(key) ?? []), result]);
     }
   }
