@@ -42,13 +42,17 @@ export interface LookupGuard {
   resolve?: HostResolver;
 }
 
-/** Every address a host name resolves to, checked: refused (ADDRESS_REFUSED) when any one is not public. */
-export async function resolveChecked(hostname: string, guard: LookupGuard): Promise<Array<{ address: string; family: number }>> {
-  const answers = await (guard.resolve ?? systemResolver)(hostname);
+/** The answers, copied, when there is one and every one is public (or private ones are allowed); else the error. */
+function checkAnswers(hostname: string, answers: Array<{ address: string; family: number }>, guard: LookupGuard): Array<{ address: string; family: number }> {
   if (answers.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
   const refused = guard.allowPrivateUrls ? undefined : answers.find((answer) => !isPublicAddress(answer.address));
   if (refused) throw addressRefusal(refused.address);
   return answers.map(({ address, family }) => ({ address, family }));
+}
+
+/** Every address a host name resolves to, checked: refused (ADDRESS_REFUSED) when any one is not public. */
+export async function resolveChecked(hostname: string, guard: LookupGuard): Promise<Array<{ address: string; family: number }>> {
+  return checkAnswers(hostname, await (guard.resolve ?? systemResolver)(hostname), guard);
 }
 
 /**
@@ -64,13 +68,13 @@ export function guardedLookup(guard: LookupGuard): LookupFunction {
     resolve(hostname).then(
       (answers) => {
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
-        const wanted = family === 4 || family === 6 ? answers.filter((answer) => answer.family === family) : answers;
-        if (wanted.length === 0) {
-          return done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }), '', 0);
+        let wanted: Array<{ address: string; family: number }>;
+        try {
+          wanted = checkAnswers(hostname, family === 4 || family === 6 ? answers.filter((answer) => answer.family === family) : answers, guard);
+        } catch (error) {
+          return done(error as NodeJS.ErrnoException, '', 0);
         }
-        const refused = guard.allowPrivateUrls ? undefined : wanted.find((answer) => !isPublicAddress(answer.address));
-        if (refused) return done(addressRefusal(refused.address), '', 0);
-        if (options.all) return done(null, wanted.map(({ address, family }) => ({ address, family })));
+        if (options.all) return done(null, wanted);
         done(null, wanted[0]!.address, wanted[0]!.family);
       },
       (error: NodeJS.ErrnoException) => done(error, '', 0),
