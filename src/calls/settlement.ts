@@ -46,13 +46,15 @@ export async function openSettlement(
   identity?: IdempotentIdentity,
 ): Promise<CallSettlement> {
   const { catalog, payments, records, leaseMs, logger } = dependencies;
-  // Who pays matters only to jobs (a hash of the token: not worked out for the plain calls that have none).
-  const resumed = capability.jobResult ? await jobToResume(await records(), capability.jobResult, params, payments.payerOf(payment)) : undefined;
+  // Who pays matters only to jobs (a hash of the token): worked out once, and not at all for plain calls.
+  let payer: string | undefined;
+  const payerOnce = () => (payer ??= payments.payerOf(payment));
+  const resumed = capability.jobResult ? await jobToResume(await records(), capability.jobResult, params, payerOnce()) : undefined;
   const paidFor = resumed && catalog.find(resumed.serviceId);
   let reservation: Reservation;
   if (!resumed) reservation = await payments.reserve(capability, payment);
   else reservation = resumed.state === 'held' && paidFor ? payments.resume(paidFor, resumed.hold!) : nothingHeld;
-  const jobs = capability.async === 'never' ? undefined : jobRecorder(records, capability, payments.payerOf(payment), leaseMs);
+  const jobs = capability.async === 'never' ? undefined : jobRecorder(records, capability, payerOnce(), leaseMs);
 
   async function remember(answer: DeliveredAnswer, receipt?: unknown) {
     if (identity) await (await records()).finishIdempotencyKey(identity.scope, identity.key, JSON.stringify(recordAnswer(answer.output, receipt, answer.images, answer.inline)));
