@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/lookup.js';
 import { toolOutputSchema } from '../catalog/schemas.js';
 import { toAppError } from '../errors.js';
 import { errorResult } from './tool-result.js';
+import { schemaOnce } from './tool-schemas.js';
 import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
 
 export const BATCH_TOOL = 'batch_segmentation';
@@ -27,17 +28,8 @@ export function batchInputShape(catalog: Catalog, paid = true) {
   return free;
 }
 
-type BatchInputSchema = z.ZodObject<ReturnType<typeof batchInputShape>>;
-const batchInputSchemas = new WeakMap<Catalog, Map<boolean, BatchInputSchema>>();
-
 /** The batch tool's input schema, built once per catalog and payment mode (each stateless /mcp POST registers it anew). */
-function batchInputSchema(catalog: Catalog, paid: boolean): BatchInputSchema {
-  let byMode = batchInputSchemas.get(catalog);
-  if (!byMode) batchInputSchemas.set(catalog, (byMode = new Map()));
-  let schema = byMode.get(paid);
-  if (!schema) byMode.set(paid, (schema = z.object(batchInputShape(catalog, paid))));
-  return schema;
-}
+const batchInputSchema = (catalog: Catalog, paid: boolean) => schemaOnce(catalog, paid ? 'paid' : 'free', () => z.object(batchInputShape(catalog, paid)));
 
 const BATCH_WORK =
   `Runs one segmentation tool on up to ${MAX_BATCH_ITEMS} inputs in one call, a few at a time, with a progress notification per item. ` +

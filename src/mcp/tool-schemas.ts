@@ -11,16 +11,20 @@ import type { Listing } from './describe.js';
  * on its first parse, and the server's default JSON Schema validator is a new Ajv instance (about half of a
  * server's construction). Both are built once here instead.
  */
-const inputSchemas = new WeakMap<Capability, Map<string, z.ZodObject>>();
+const built = new WeakMap<object, Map<string, z.ZodObject>>();
+
+/** The input schema `build` makes for `owner` (a capability, the catalog) in one variant, built once per process. */
+export function schemaOnce<Schema extends z.ZodObject>(owner: object, variant: string, build: () => Schema): Schema {
+  let variants = built.get(owner);
+  if (!variants) built.set(owner, (variants = new Map()));
+  let schema = variants.get(variant) as Schema | undefined;
+  if (!schema) variants.set(variant, (schema = build()));
+  return schema;
+}
 
 /** A tool's input schema as MCP clients see it (the shape inputShapeOf gives), one object per capability and listing. */
 export function toolInputSchema(capability: Capability, listing: Listing): z.ZodObject {
-  const key = `${listing.payments}:${listing.overStdio}`;
-  let byListing = inputSchemas.get(capability);
-  if (!byListing) inputSchemas.set(capability, (byListing = new Map()));
-  let schema = byListing.get(key);
-  if (!schema) byListing.set(key, (schema = z.object(inputShapeOf(capability, listing))));
-  return schema;
+  return schemaOnce(capability, `${listing.payments}:${listing.overStdio}`, () => z.object(inputShapeOf(capability, listing)));
 }
 
 let ajv: AjvJsonSchemaValidator | undefined;
