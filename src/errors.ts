@@ -25,8 +25,14 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * What became of the caller's money, on every error answer: nothing was reserved, it was reserved and given back,
+ * it is held for a job that outlived its deadline, or (an x402-paid batch's failed item) it came back as a token.
+ */
+export type FailedPayment = 'none' | 'released' | 'held' | 'credited';
+
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; retryable: boolean; details?: Record<string, unknown> };
+  error: { code: ErrorCode; message: string; retryable: boolean; details: { payment: FailedPayment; charged: false; [fact: string]: unknown } };
 }
 
 /** The one error type of the product: thrown deep, translated to HTTP or MCP only at the edge. */
@@ -54,12 +60,27 @@ export class AppError extends Error {
     return ERROR_STATUS[this.code];
   }
 
+  /** An error that never reached a reservation says so: only the call and batch pipelines reserve, and they set it. */
   toBody(): ErrorBody {
     const { retryAfterSeconds } = this.options;
-    const details = retryAfterSeconds === undefined ? this.options.details : { ...this.options.details, retryAfterSeconds };
-    return { error: { code: this.code, message: this.message, retryable: this.retryable, ...(details ? { details } : {}) } };
+    const details = { payment: 'none' as FailedPayment, ...this.options.details, charged: false as const, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+    return { error: { code: this.code, message: this.message, retryable: this.retryable, details } };
   }
 }
+
+/** The same error, saying what became of the money (and, held, which job holds it until when). */
+export function withPayment(error: AppError, payment: FailedPayment, held?: { jobId: string; heldUntil: number }): AppError {
+  const until = held && new Date(held.heldUntil).toISOString();
+  const message = held
+    ? `${error.message}. Its payment is held, not taken, until ${until}: collect the result with async_job_result {"JobId":"${held.jobId}"} and the same credentials (payment token or x402 payer)`
+    : error.message;
+  const details = { ...error.options.details, payment, charged: false, ...(held ? { jobId: held.jobId, heldUntil: until } : {}) };
+  // A subclass (an x402 payment answer) is answered as the x402 object, whatever its details say.
+  if (Object.getPrototypeOf(error) !== AppError.prototype) return error;
+  return new AppError(error.code, message, { ...error.options, details });
+}
+
+export const paymentOf = (error: AppError): FailedPayment | undefined => error.options.details?.payment as FailedPayment | undefined;
 
 /**
  * Any error as ours. An unexpected one keeps its own message out of the answer (it may name files, hosts or SQL):

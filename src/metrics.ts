@@ -5,8 +5,10 @@ import type { Registry } from 'prom-client';
 export type PaymentMethod = 'token' | 'x402' | 'none';
 /** reserved, committed, released, kept (a timed-out job's), refused (an error code's lower case), bought (a token). */
 export type PaymentOutcome = string;
+/** What the sweeper keeps in check (src/sweeper.ts). */
+export type RecordKind = 'idempotency' | 'jobs' | 'tasks' | 'results' | 'holds';
 
-/** Prometheus metrics of one process: calls, payments, revenue, provider latency, job polls, rate limiting. */
+/** Prometheus metrics of one process: calls, payments, revenue, provider latency, job polls, rate limiting, records. */
 export interface Metrics {
   registry: Registry;
   recordCall(labels: { tool: string; provider: string; outcome: string }, seconds: number): void;
@@ -23,6 +25,10 @@ export interface Metrics {
   /** GetAsyncJobResult polls one asynchronous job took. */
   recordJobPolls(action: string, polls: number): void;
   recordRateLimited(): void;
+  /** Rows one sweep deleted (holds: token leases it expired and held jobs it closed), by kind. */
+  recordSwept(kind: RecordKind, count: number): void;
+  /** Rows kept in the database now (holds: payments held now), by kind. */
+  setRecords(kind: RecordKind, count: number): void;
 }
 
 /**
@@ -46,6 +52,8 @@ export function createMetrics(): Metrics {
     recordProviderRun: (labels, seconds) => metrics().recordProviderRun(labels, seconds),
     recordJobPolls: (action, polls) => metrics().recordJobPolls(action, polls),
     recordRateLimited: () => metrics().recordRateLimited(),
+    recordSwept: (kind, count) => metrics().recordSwept(kind, count),
+    setRecords: (kind, count) => metrics().setRecords(kind, count),
   };
 }
 
@@ -85,6 +93,13 @@ function buildMetrics({ Counter, Gauge, Histogram, Registry, collectDefaultMetri
   });
   const jobPolls = new Histogram({ name: 'imageseg_job_polls', help: 'GetAsyncJobResult polls per asynchronous job', labelNames: ['action'] as const, buckets: [1, 2, 4, 8, 12, 16, 24, 32, 64], registers });
   const rateLimited = new Counter({ name: 'imageseg_rate_limited_total', help: 'Requests refused with 429 RATE_LIMITED', registers });
+  const swept = new Counter({
+    name: 'imageseg_records_swept_total',
+    help: 'Rows deleted by the sweeper by kind (idempotency, jobs, tasks, results); holds: token leases expired and held jobs closed',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const records = new Gauge({ name: 'imageseg_records', help: 'Rows kept by kind, as of the last sweep (holds: payments held)', labelNames: ['kind'] as const, registers });
   return {
     registry,
     recordProviderCall: (labels) => providerCalls.inc(labels),
@@ -99,5 +114,7 @@ function buildMetrics({ Counter, Gauge, Histogram, Registry, collectDefaultMetri
     recordProviderRun: (labels, seconds) => providerLatency.observe(labels, seconds),
     recordJobPolls: (action, polls) => jobPolls.observe({ action }, polls),
     recordRateLimited: () => rateLimited.inc(),
+    recordSwept: (kind, count) => swept.inc({ kind }, count),
+    setRecords: (kind, count) => records.set({ kind }, count),
   };
 }

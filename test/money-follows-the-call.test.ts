@@ -117,7 +117,7 @@ describe('a call whose client went away is never charged', () => {
     await sleep(500);
     server.context.shutdown.abort();
     const answer = await call;
-    expect(answer.body.error).toMatchObject({ retryable: true, details: { charged: false, cancelled: true } });
+    expect(answer.body.error).toMatchObject({ retryable: true, details: { charged: false, payment: 'released', cancelled: true } });
     expect(await tokenState(token)).toMatchObject({ callsRemaining: 1, callsUsed: 0, callsInProgress: 0 });
     server.context.shutdown = new AbortController();
     await server.close();
@@ -145,7 +145,7 @@ describe('a server that stops', () => {
       await sleep(600);
       child.kill('SIGTERM');
       const answer = await call;
-      expect(answer.body.error).toMatchObject({ details: { charged: false, cancelled: true } });
+      expect(answer.body.error).toMatchObject({ details: { charged: false, payment: 'released', cancelled: true } });
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
       const shown = spawn(process.execPath, [path.resolve('dist/cli.js'), 'tokens', 'show', token], { env: environment });
@@ -220,7 +220,7 @@ describe('one idempotency key runs and pays once', () => {
     expect((await callTool(headers)).status).toBe(200);
     const reused = await callTool(headers, { ImageURL: imageUrl, ReturnForm: 'mask' });
     expect(reused.status).toBe(422);
-    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { charged: false } });
+    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { charged: false, payment: 'none' } });
     expect(await tokenState(token)).toMatchObject({ callsUsed: 1 });
   });
 

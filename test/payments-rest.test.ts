@@ -376,7 +376,7 @@ describe('payment tokens', () => {
       const token = await mint('hd-general-segmentation', 1, impatient.url);
       const answer = await callTool({ 'X-Payment-Token': token }, job, 'hd-general-segmentation', impatient.url);
       expect(answer.status).toBe(504);
-      expect(answer.body.error).toMatchObject({ code: 'JOB_TIMEOUT', details: { charged: false } });
+      expect(answer.body.error).toMatchObject({ code: 'JOB_TIMEOUT', details: { charged: false, payment: 'held', jobId: expect.any(String) } });
       const jobId = answer.body.error.details.jobId as string;
       // Held for the job, not spent: the use cannot pay for another call meanwhile.
       expect(await tokenState(token)).toMatchObject({ callsRemaining: 0, callsUsed: 0, callsInProgress: 1 });
@@ -406,11 +406,17 @@ describe('payment tokens', () => {
       expect(paid.body.error.details.charged).toBe(false);
       expect(facilitator.calls.settle).toBe(settles);
       const x402Job = paid.body.error.details.jobId as string;
+      expect(paid.body.error.details).toMatchObject({ payment: 'held', jobId: x402Job });
       expect((await resume({}, x402Job)).status).toBe(404);
-      expect((await untilDone(paymentHeader, x402Job)).status).toBe(200);
+      // The payload that paid is settled (public on-chain) once the job is delivered: proof of who asks is a payload never shown before.
+      const stale = await resume(paymentHeader, x402Job);
+      expect(stale.status).toBe(401);
+      expect(stale.body.error).toMatchObject({ code: 'UNAUTHORIZED', details: { reason: 'invalid_exact_evm_nonce_already_used', payment: 'none', charged: false } });
+      const fresh = async () => ({ 'PAYMENT-SIGNATURE': encodePaymentSignatureHeader(await payer.pay(decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!))) });
+      expect((await untilDone(await fresh(), x402Job)).status).toBe(200);
       expect(facilitator.calls.settle).toBe(settles + 1);
       expect(facilitator.balanceOf(payer.address)).toBe(balance - 200_000n);
-      expect((await untilDone(paymentHeader, x402Job)).status).toBe(200);
+      expect((await untilDone(await fresh(), x402Job)).status).toBe(200);
       expect(facilitator.calls.settle).toBe(settles + 1);
     } finally {
       await impatient.close();

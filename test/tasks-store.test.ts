@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,12 @@ import type { Request } from '@modelcontextprotocol/sdk/types.js';
 import { createTaskService, type TaskRecords } from '../src/tasks/index.js';
 import { openSqliteTaskRecords } from '../src/tasks/sqlite-records.js';
 import { openPostgresTaskRecords } from '../src/tasks/postgres-records.js';
-import { credentialOwners } from '../src/payments/index.js';
+import { Wallet } from 'ethers';
+import type { PaymentRequirements } from '@x402/core/types';
+import { createIdentify, type Identify } from '../src/payments/identity.js';
+import { openLedger } from '../src/payments/ledger.js';
+import type { LedgerStore } from '../src/payments/store.js';
+import { createPayer, toHeader } from './support/payments.js';
 
 const directory = mkdtempSync(path.join(tmpdir(), 'imageseg-task-store-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -142,24 +147,49 @@ describe.each(stores)('tasks in %s', (_name, open) => {
 });
 
 describe('who owns what', () => {
-  it('keys a token by its hash and an x402 payment by its signature, never the secret itself', () => {
+  const asset = '0x036CbD53842c5426634e7929541eC2318f3dCF7e';
+  const offer = { payTo: new Wallet(Wallet.createRandom().privateKey).address, network: 'eip155:84532', asset, assetName: 'USDC', assetVersion: '2', maxTimeoutSeconds: 300 };
+  const requirement = { scheme: 'exact', network: 'eip155:84532', asset, amount: '200000', payTo: offer.payTo, maxTimeoutSeconds: 300, extra: { name: 'USDC', version: '2' } } as PaymentRequirements;
+  let ledger: LedgerStore;
+  let identify: Identify;
+  beforeAll(async () => {
+    ledger = await openLedger(path.join(directory, 'identity.db'));
+    identify = createIdentify({ offer, store: async () => ledger, now: Date.now });
+  });
+  afterAll(() => ledger.close());
+
+  it('keys a token by its hash and an x402 payer by the address its signature recovers to, never the secret itself', async () => {
     const token = `imgseg_${randomBytes(32).toString('base64url')}`;
-    const [owner] = credentialOwners({ token });
+    const owner = await identify({ token });
     expect(owner).toMatch(/^token:[0-9a-f]{64}$/);
     expect(owner).not.toContain(token.slice(7));
-    const payload = {
-      x402Version: 2,
-      accepted: { scheme: 'exact', network: 'eip155:84532' },
-      payload: {
-        signature: `0x${'ab'.repeat(65)}`,
-        authorization: { from: `0x${'1'.repeat(40)}`, to: `0x${'2'.repeat(40)}`, value: '200000', validAfter: '0', validBefore: '9999999999', nonce: `0x${'3'.repeat(64)}` },
-      },
-    };
-    const fromObject = credentialOwners({ x402: payload });
-    const fromHeader = credentialOwners({ x402: Buffer.from(JSON.stringify(payload)).toString('base64') });
-    expect(fromObject).toEqual(fromHeader);
-    expect(fromObject[0]).toMatch(/^x402:[0-9a-f]{64}$/);
-    expect(credentialOwners({ x402: 'not a payment' })).toEqual([]);
-    expect(credentialOwners({ token, x402: payload })[0]).toBe(owner);
+    const payer = createPayer();
+    const payload = await payer.payExactly(requirement);
+    expect(await identify({ x402: payload })).toBe(`x402:${payer.address.toLowerCase()}`);
+    expect(await identify({ x402: toHeader(payload) })).toBe(`x402:${payer.address.toLowerCase()}`);
+    expect(await identify({ token, x402: payload })).toBe(owner);
+    expect(await identify({})).toBeUndefined();
+    expect(await identify({ x402: 'not a payment' })).toMatchObject({ reason: 'invalid_payload' });
+  });
+
+  it("refuses a payload signed by someone else that carries a victim's address", async () => {
+    const [victim, forger] = [createPayer(), createPayer()];
+    const forged = await forger.payExactly(requirement);
+    (forged.payload as { authorization: { from: string } }).authorization.from = victim.address;
+    expect(await identify({ x402: forged })).toMatchObject({ reason: 'invalid_exact_evm_signature' });
+    expect(await identify({ x402: toHeader(forged) }, { fresh: true })).toMatchObject({ reason: 'invalid_exact_evm_signature' });
+  });
+
+  it('opens what was paid before only with a payload never presented here and still valid', async () => {
+    const payer = createPayer();
+    const payload = await payer.payExactly(requirement);
+    expect(await identify({ x402: payload }, { fresh: true })).toBe(`x402:${payer.address.toLowerCase()}`);
+    const { authorization } = payload.payload as { authorization: { nonce: string } };
+    await ledger.claimNonce({ network: offer.network, asset: asset.toLowerCase(), payer: payer.address.toLowerCase(), nonce: authorization.nonce.toLowerCase() }, 'product-background-removal', Date.now());
+    // Settled payloads are public on-chain: as proof of who is asking, a presented one counts no more.
+    expect(await identify({ x402: payload }, { fresh: true })).toMatchObject({ reason: 'invalid_exact_evm_nonce_already_used' });
+    expect(await identify({ x402: payload })).toBe(`x402:${payer.address.toLowerCase()}`);
+    const expired = await payer.payExactly({ ...requirement, maxTimeoutSeconds: -60 });
+    expect(await identify({ x402: expired }, { fresh: true })).toMatchObject({ reason: 'invalid_exact_evm_payload_authorization_valid_before' });
   });
 });

@@ -139,7 +139,7 @@ describe('tasks belong to the credential that paid for them', () => {
     expect((await server.context.payments.describeToken(token))?.callsUsed).toBe(1);
   });
 
-  it('binds an x402-paid task to its payment: presenting the same payment in PAYMENT-SIGNATURE shows it', async () => {
+  it('binds an x402-paid task to its verified payer: a fresh payload of the same payer in PAYMENT-SIGNATURE shows it, the settled one does not', async () => {
     const facilitator = await startFacilitator();
     const payTo = new Wallet(Wallet.createRandom().privateKey).address;
     const x402Server = await startTestServer({ ...paidEnvironment(), X402_PAY_TO: payTo, X402_FACILITATOR_URL: facilitator.url }, { jobPollingMs: 100 });
@@ -157,8 +157,12 @@ describe('tasks belong to the credential that paid for them', () => {
         if (message.type === 'taskCreated') taskId = message.task.taskId;
         break;
       }
-      const owner = await connectWith(x402Server.url, { 'PAYMENT-SIGNATURE': toHeader(payment) });
+      const owner = await connectWith(x402Server.url, { 'PAYMENT-SIGNATURE': toHeader(await payer.pay(unpaid.structuredContent as unknown as PaymentRequired)) });
       expect(await finished(owner, taskId)).toBe('completed');
+      // Settled, the paying payload is public on-chain: it proves nothing any more.
+      const replayed = await connectWith(x402Server.url, { 'PAYMENT-SIGNATURE': toHeader(payment) });
+      expect(await refusal(replayed.experimental.tasks.getTask(taskId), taskId)).toContain('Task not found');
+      expect((await replayed.experimental.tasks.listTasks()).tasks).toEqual([]);
       expect((await owner.experimental.tasks.listTasks()).tasks.map((task) => task.taskId)).toEqual([taskId]);
       const result = await owner.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
       expect(result.isError).toBeFalsy();

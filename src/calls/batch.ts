@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, toAppError } from '../errors.js';
+import { AppError, toAppError, withPayment } from '../errors.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 import type { CallerKind } from '../images/deliver.js';
 import type { Logger } from '../logger.js';
-import { paymentIdentifierOf, type BatchPayment, type CallRecordStore, type PaymentCredentials, type PaymentGate } from '../payments/index.js';
+import { freeBatch, type BatchCredit, type BatchPayment, type CallRecordStore, type PaymentCredentials, type PaymentGate } from '../payments/index.js';
 import type { Progress, ResultImage } from '../providers/provider.js';
-import { notCharged, type CallPipeline } from '../call.js';
-import { claimIdentity, identityOf, type IdempotentIdentity } from './idempotency.js';
+import type { CallPipeline } from '../call.js';
+import { afterSettling } from './after-settling.js';
+import { claimIdentity, idempotencyKeyOf, identityOf, type IdempotentIdentity } from './idempotency.js';
 
 export const MAX_BATCH_ITEMS = 20;
 /** Items run this many at a time: enough to overlap provider round trips, few enough to be fair to other callers. */
@@ -29,7 +30,9 @@ export interface BatchRequest {
   idempotencyKey?: string;
 }
 
-export type ItemResult = { index: number; ok: true; requestId: string; data: Record<string, unknown> } | { index: number; ok: false; error: ReturnType<AppError['toBody']>['error'] };
+export type ItemResult =
+  | { index: number; ok: true; requestId: string; data: Record<string, unknown>; payment: NonNullable<ToolOutput['payment']> }
+  | { index: number; ok: false; error: ReturnType<AppError['toBody']>['error'] };
 
 export interface BatchOutcome {
   capability: Capability;
@@ -45,6 +48,7 @@ export interface BatchDependencies {
   payments: PaymentGate;
   records: () => Promise<CallRecordStore>;
   leaseMs: number;
+  recordTtlMs: number;
   logger: Logger;
   pipeline: CallPipeline;
 }
@@ -74,16 +78,21 @@ async function eachAtMost<T>(count: number, limit: number, work: (index: number)
 
 const isPaymentError = (result: ItemResult) => !result.ok && (result.error.code === 'PAYMENT_REQUIRED' || result.error.code === 'PAYMENT_INVALID');
 
+/** An x402-paid batch gave its failed items' value back as a token: each failed item says so. */
+function credited(results: ItemResult[]): ItemResult[] {
+  return results.map((result) => (result.ok ? result : { ...result, error: { ...result.error, details: { ...result.error.details, payment: 'credited' } } }));
+}
+
 /**
  * Many calls of one capability, each through THE call pipeline (validation, image checks, provider, delivery), paid
  * as a whole: unpaid is one 402 for items x the price; a token pays one use per item that succeeds; an x402
  * payment for the whole batch is settled once, and what failed comes back as a credit token. Nothing is committed
- * before the batch answer is ready.
+ * before the batch answer is ready and recorded; nothing after the commit can fail the batch.
  */
 export function createBatchRunner(dependencies: BatchDependencies): BatchRunner {
   const { catalog, payments, records, leaseMs, logger, pipeline } = dependencies;
 
-  async function run(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], payment: BatchPayment): Promise<BatchOutcome> {
+  async function runItems(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], payment: BatchPayment) {
     const inline: ResultImage[] = [];
     let done = 0;
     const results = await eachAtMost(items.length, BATCH_CONCURRENCY, async (index): Promise<ItemResult> => {
@@ -91,7 +100,7 @@ export function createBatchRunner(dependencies: BatchDependencies): BatchRunner 
       try {
         const outcome = await pipeline({ tool: capability.serviceId, arguments: items[index], transport: request.transport, payment: payment.itemPayment, ...(request.signal ? { signal: request.signal } : {}) });
         inline.push(...outcome.inline);
-        result = { index, ok: true, requestId: outcome.output.requestId, data: outcome.output.data };
+        result = { index, ok: true, requestId: outcome.output.requestId, data: outcome.output.data, payment: outcome.output.payment ?? 'none' };
       } catch (error) {
         result = { index, ok: false, error: toAppError(error).toBody().error };
       }
@@ -99,6 +108,23 @@ export function createBatchRunner(dependencies: BatchDependencies): BatchRunner 
       request.onProgress?.({ progress: done, total: items.length, message: `item ${index} ${result.ok ? 'done' : `failed: ${result.error.code}`}` });
       return result;
     });
+    return { results, inline };
+  }
+
+  function answerOf(capability: Capability, items: number, results: ItemResult[], requestId: string, free: boolean, credit?: BatchCredit): ToolOutput {
+    const succeeded = results.filter((result) => result.ok).length;
+    return {
+      code: '200',
+      content: `${capability.title}: ${succeeded} of ${items} item(s) succeeded${credit ? `; the ${credit.calls} failed item(s) came back as a payment token` : ''}`,
+      data: { Action: BATCH_ACTION, ServiceId: capability.serviceId, Results: credit ? credited(results) : results, ...(credit ? { Credit: credit } : {}) },
+      message: 'success',
+      requestId,
+      payment: free ? 'none' : succeeded > 0 ? 'committed' : 'released',
+    };
+  }
+
+  async function run(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], payment: BatchPayment, identity?: IdempotentIdentity): Promise<BatchOutcome> {
+    const { results, inline } = await runItems(request, capability, items, payment);
     request.signal?.throwIfAborted();
     const succeeded = results.filter((result) => result.ok).length;
     // A token that pays for nothing (unknown, exhausted, another service's) is the batch's answer, not 20 item errors.
@@ -106,30 +132,35 @@ export function createBatchRunner(dependencies: BatchDependencies): BatchRunner 
       const first = results[0] as Extract<ItemResult, { ok: false }>;
       throw new AppError(first.error.code, first.error.message, { retryable: first.error.retryable, details: first.error.details });
     }
+    const requestId = randomUUID().toUpperCase();
+    const record = (output: ToolOutput, receipt?: unknown) => JSON.stringify({ output, ...(receipt ? { receipt } : {}), images: [], inline: [] });
+    // Recorded before the commit (without the credit token, which the commit makes): a retry never pays twice.
+    if (identity) await (await records()).finishIdempotencyKey(identity.scope, identity.key, record(answerOf(capability, items.length, results, requestId, payment === freeBatch)));
     const { receipt, credit } = await payment.finish({ succeeded, failed: items.length - succeeded });
-    const output: ToolOutput = {
-      code: '200',
-      content: `${capability.title}: ${succeeded} of ${items.length} item(s) succeeded${credit ? `; the ${credit.calls} failed item(s) came back as a payment token` : ''}`,
-      data: { Action: BATCH_ACTION, ServiceId: capability.serviceId, Results: results, ...(credit ? { Credit: credit } : {}) },
-      message: 'success',
-      requestId: randomUUID().toUpperCase(),
-    };
+    const output = answerOf(capability, items.length, results, requestId, payment === freeBatch, credit);
+    if (identity && (receipt || credit)) {
+      await afterSettling(logger, { step: 'record the batch answer', tool: capability.tool, requestId }, async () => (await records()).finishIdempotencyKey(identity.scope, identity.key, record(output, receipt)));
+    }
     logger.info({ tool: capability.tool, items: items.length, succeeded }, 'batch done');
     return { capability, output, inline, receipt };
   }
 
   async function runOnce(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], identity?: IdempotentIdentity): Promise<BatchOutcome> {
-    let payment: BatchPayment | undefined;
+    const dropKey = () => (identity ? records().then((store) => store.dropIdempotencyKey(identity.scope, identity.key)) : Promise.resolve());
+    let payment: BatchPayment;
     try {
       payment = await payments.reserveBatch(capability, request.payment ?? {}, items.length);
-      const outcome = await run(request, capability, items, payment);
-      if (identity) await (await records()).finishIdempotencyKey(identity.scope, identity.key, JSON.stringify({ output: outcome.output, receipt: outcome.receipt, images: [], inline: [] }));
-      return outcome;
     } catch (error) {
-      await payment?.release().catch((releaseError: unknown) => logger.error({ err: releaseError }, 'batch payment could not be released'));
-      if (identity) await (await records()).dropIdempotencyKey(identity.scope, identity.key);
-      const appError = toAppError(error);
-      throw request.signal?.aborted ? new AppError('INTERNAL', 'The batch was stopped: the caller cancelled it or went away; nothing was charged', { retryable: true, details: { cancelled: true } }) : appError;
+      await dropKey();
+      throw error;
+    }
+    try {
+      return await run(request, capability, items, payment, identity);
+    } catch (error) {
+      await payment.release().catch((releaseError: unknown) => logger.error({ err: releaseError }, 'batch payment could not be released; its holds lapse with their lease'));
+      await dropKey().catch((dropError: unknown) => logger.error({ err: dropError }, 'batch idempotency key could not be freed; it frees itself when its lease ends'));
+      const appError = request.signal?.aborted ? new AppError('INTERNAL', 'The batch was stopped: the caller cancelled it or went away; nothing was charged', { retryable: true, details: { cancelled: true } }) : toAppError(error);
+      throw withPayment(appError, payment === freeBatch ? 'none' : 'released');
     }
   }
 
@@ -138,15 +169,16 @@ export function createBatchRunner(dependencies: BatchDependencies): BatchRunner 
     if (!capability) throw new AppError('NOT_FOUND', `No capability named "${request.tool}"; see /api/catalog/search or tools/list`, { details: { tool: request.tool } });
     if (capability.jobResult) throw new AppError('INVALID_ARGUMENT', `${capability.tool} is not run in batches: fetch each job's result on its own`, { details: { fields: ['tool'] } });
     const items = itemsOf(request.items);
-    const key = request.idempotencyKey ?? (request.payment?.x402 === undefined ? undefined : paymentIdentifierOf(request.payment.x402));
-    if (!key) return runOnce(request, capability, items);
-    const identity = identityOf(key, payments.payerOf(request.payment ?? {}), capability, `batch:${request.transport}`, { items });
-    const recorded = await claimIdentity(await records(), identity, leaseMs);
+    const key = idempotencyKeyOf(request.idempotencyKey, request.payment);
+    if (key === undefined) return runOnce(request, capability, items);
+    const identity = identityOf(key, await payments.identify(capability, request.payment ?? {}), capability, `batch:${request.transport}`, { items });
+    const recorded = await claimIdentity(await records(), identity, leaseMs, dependencies.recordTtlMs);
     if (recorded) return { capability, output: recorded.output, inline: [], receipt: recorded.receipt, replayed: true };
     return runOnce(request, capability, items, identity);
   }
 
   return (request) => runBatch(request).catch((error: unknown) => {
-    throw notCharged(toAppError(error));
+    const appError = toAppError(error);
+    throw appError.options.details?.payment === undefined ? withPayment(appError, 'none') : appError;
   });
 }

@@ -24,20 +24,27 @@ export function jobRecorder(records: () => Promise<CallRecordStore>, capability:
 }
 
 /** JOB_TIMEOUT: the job runs on upstream, so its payment stays held until its result would have expired there. */
-export async function keepPaymentForJob(records: CallRecordStore, reservation: Reservation, jobId: string): Promise<void> {
+export async function keepPaymentForJob(records: CallRecordStore, reservation: Reservation, jobId: string): Promise<number> {
   const until = Date.now() + JOB_RESULT_LIFETIME_MS;
   await records.holdJob(jobId, await reservation.keep(until), until);
+  return until;
 }
 
 /**
  * The job a GetAsyncJobResult call names, if this caller may resume it: one this server started for the same
  * payer. Anyone else's job, or one never seen, is answered alike.
  */
-export async function jobToResume(records: CallRecordStore, role: JobResultRole, params: Record<string, unknown>, payer: string): Promise<JobRecord> {
+export async function jobToResume(records: CallRecordStore, role: JobResultRole, params: Record<string, unknown>, payer: string, now = Date.now()): Promise<JobRecord> {
   const jobId = String(params[role.jobIdParameter] ?? '');
   const job = await records.findJob(jobId);
   if (!job || job.payer !== payer) {
     throw new AppError('NOT_FOUND', `No job ${jobId} was started on this server with these credentials; pass the same payment token (or x402 payer) that paid for it`, {
+      details: { jobId },
+    });
+  }
+  if (job.state === 'running' && job.holdUntil <= now) {
+    // Its call ended without closing it: it delivered (a write after its commit failed) or its process died.
+    throw new AppError('NOT_FOUND', `Job ${jobId} was answered by the call that started it, or that call ended without keeping its payment; nothing is held for it`, {
       details: { jobId },
     });
   }

@@ -51,7 +51,7 @@ function toolOperation(capability: Capability, runsHere: boolean, legacy: boolea
     '429': errorResponse('UPSTREAM_THROTTLED (retryable)'),
     '502': errorResponse('UPSTREAM_ERROR or JOB_FAILED'),
     '503': errorResponse('PROVIDER_NOT_CONFIGURED'),
-    '504': errorResponse('JOB_TIMEOUT: details.jobId continues with async-job-result'),
+    '504': errorResponse('JOB_TIMEOUT: details.payment "held" until details.heldUntil; details.jobId continues with async-job-result'),
   };
   if (capability.price) {
     responses['402'] = { description: 'PAYMENT_REQUIRED / PAYMENT_INVALID: x402 payment requirements', content: jsonContent(ref('PaymentRequired')) };

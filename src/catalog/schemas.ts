@@ -6,7 +6,9 @@ const errorShape = z.object({
   code: z.string().describe('INVALID_ARGUMENT, PAYMENT_REQUIRED, IMAGE_TOO_LARGE, UPSTREAM_THROTTLED, JOB_TIMEOUT, ...'),
   message: z.string(),
   retryable: z.boolean(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  details: z
+    .looseObject({ payment: z.enum(['none', 'released', 'held', 'credited']).describe('held: collect jobId with async_job_result before heldUntil'), charged: z.literal(false) })
+    .optional(),
 });
 
 /**
@@ -23,6 +25,7 @@ export const toolOutputShape = {
     .describe("The Action's result data, field names as Alibaba documents them (e.g. ImageURL, Elements, JobId)"),
   message: z.string(),
   requestId: z.string().describe('Provider request id (for asynchronous Actions, also the JobId)'),
+  payment: z.enum(['committed', 'none', 'held', 'released']).optional().describe('committed: charged once'),
   error: z
     .union([errorShape, z.string()])
     .optional()

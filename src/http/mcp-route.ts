@@ -4,18 +4,17 @@ import type { AppContext } from '../app.js';
 import { createMcpServer, type McpCaller } from '../mcp/server.js';
 import { callerOf } from '../tasks/index.js';
 
-function callerOfRequest(request: Request): McpCaller {
-  return {
-    paymentToken: request.get('x-payment-token') || undefined,
-    x402: request.get('payment-signature') || request.get('x-payment') || undefined,
-    address: request.ip,
-  };
+async function callerOfRequest(request: Request, context: AppContext): Promise<McpCaller> {
+  const paymentToken = request.get('x-payment-token') || undefined;
+  const x402 = request.get('payment-signature') || request.get('x-payment') || undefined;
+  const identity = await callerOf(context.payments.identify, { token: paymentToken, x402 }, request.ip);
+  return { paymentToken, x402, address: request.ip, identity };
 }
 
 /** notifications/cancelled for a plain call that runs under another POST: stop it if the same caller started it. */
 function forwardCancellations(body: unknown, caller: McpCaller, context: AppContext): void {
   const messages = Array.isArray(body) ? body : [body];
-  const key = callerOf({ token: caller.paymentToken, x402: caller.x402 }, caller.address).key;
+  const { key } = caller.identity;
   for (const message of messages as Array<{ method?: unknown; params?: { requestId?: unknown; reason?: unknown } } | null>) {
     const requestId = message?.params?.requestId;
     if (message?.method !== 'notifications/cancelled' || (typeof requestId !== 'string' && typeof requestId !== 'number')) continue;
@@ -39,15 +38,16 @@ function asksForProgress(body: unknown): boolean {
  */
 export function mountMcp(app: Express, context: AppContext): void {
   app.post('/mcp', async (request: Request, response: Response) => {
-    const caller = callerOfRequest(request);
-    forwardCancellations(request.body, caller, context);
-    const server = createMcpServer({ ...context, caller });
+    let server: ReturnType<typeof createMcpServer> | undefined;
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !asksForProgress(request.body) });
     response.on('close', () => {
       void transport.close();
-      void server.close();
+      void server?.close();
     });
     try {
+      const caller = await callerOfRequest(request, context);
+      forwardCancellations(request.body, caller, context);
+      server = createMcpServer({ ...context, caller });
       await server.connect(transport);
       await transport.handleRequest(request, response, request.body);
     } catch (error) {

@@ -6,7 +6,10 @@ export function serveHttp(context: AppContext): Promise<Server> {
   const { host, port } = context.config.http;
   const app = createHttpApp(context);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    const server = app.listen(port, host, () => {
+      context.sweeper.start();
+      resolve(server);
+    });
     server.once('error', reject);
   });
 }

@@ -24,6 +24,8 @@ export function openResultStore(options: ResultStoreOptions): ResultStore {
   return {
     save: async (bytes, mimeType) => (await store()).save(bytes, mimeType),
     load: async (id) => (await store()).load(id),
+    sweep: async (now) => (await store()).sweep(now),
+    count: async () => (await store()).count(),
     close: async () => {
       if (loaded) await (await loaded).close();
       loaded = undefined;

@@ -5,7 +5,6 @@ import type { Logger } from '../logger.js';
 
 /** Agreed by every process that creates the results table, so two first starts do not race. */
 const SCHEMA_LOCK = 402_2019_1232;
-const SWEEP_EVERY_MS = 60_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stored_results (
@@ -28,27 +27,19 @@ export interface PostgresResultStoreOptions {
 
 /**
  * Results in PostgreSQL, so `/results/<id>` saved by one replica is served by every other. The table is created on
- * first use under an advisory lock; expired rows are never served and are deleted by a sweep at most once a minute.
+ * first use under an advisory lock; expired rows are never served, and are deleted by the sweeper.
  */
 export function createPostgresResultStore(options: PostgresResultStoreOptions): ResultStore {
   const { connectionString, baseUrl, ttlMs } = options;
   const now = options.now ?? Date.now;
   const pool = openPool(connectionString, 4, options.logger);
-  let lastSweep = 0;
 
   const open = createTablesOnce(pool, SCHEMA_LOCK, SCHEMA);
-
-  async function sweepExpired(at: number): Promise<void> {
-    if (at - lastSweep < SWEEP_EVERY_MS) return;
-    lastSweep = at;
-    await pool.query('DELETE FROM stored_results WHERE expires_at <= $1', [at]);
-  }
 
   return {
     async save(bytes, mimeType) {
       await open();
       const at = now();
-      await sweepExpired(at);
       const id = newResultId(mimeType);
       await pool.query('INSERT INTO stored_results (id, mime_type, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [id, mimeType, bytes, at, at + ttlMs]);
       return { id, url: resultUrl(baseUrl(), id), mimeType };
@@ -58,6 +49,14 @@ export function createPostgresResultStore(options: PostgresResultStoreOptions): 
       await open();
       const row = (await pool.query<{ bytes: Buffer; mime_type: string }>('SELECT bytes, mime_type FROM stored_results WHERE id = $1 AND expires_at > $2', [id, now()])).rows[0];
       return row ? { bytes: row.bytes, mimeType: row.mime_type } : null;
+    },
+    async sweep(at) {
+      await open();
+      return (await pool.query('DELETE FROM stored_results WHERE expires_at <= $1', [at])).rowCount ?? 0;
+    },
+    async count() {
+      await open();
+      return Number((await pool.query<{ count: string }>('SELECT COUNT(*) AS count FROM stored_results')).rows[0].count);
     },
     async close() {
       await pool.end();

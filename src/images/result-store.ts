@@ -13,6 +13,10 @@ export interface ResultStore {
   save(bytes: Buffer, mimeType: string): Promise<StoredResult>;
   /** null when unknown or expired. */
   load(id: string): Promise<{ bytes: Buffer; mimeType: string } | null>;
+  /** Deletes the results expired at `now`: how many this call deleted. */
+  sweep(now: number): Promise<number>;
+  /** Results kept now, expired ones not yet swept included. */
+  count(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -29,26 +33,15 @@ export const resultUrl = (baseUrl: string, id: string) => `${baseUrl.replace(/\/
 /**
  * Results kept on disk under `directory`, named by a random id, served at `${baseUrl()}/results/<id>` (read at
  * save time: the port may be known only after listening).
- * Files older than `ttlMs` are treated as gone and removed on the next save.
+ * Files older than `ttlMs` are treated as gone, and deleted by the sweeper.
  */
 export function createFileResultStore(options: { directory: string; baseUrl: () => string; ttlMs: number }): ResultStore {
   const { directory, baseUrl, ttlMs } = options;
-  let lastSweep = 0;
-
-  async function sweepExpired(now: number): Promise<void> {
-    if (now - lastSweep < 60_000) return;
-    lastSweep = now;
-    for (const name of await readdir(directory).catch(() => [] as string[])) {
-      const file = path.join(directory, name);
-      const info = await stat(file).catch(() => null);
-      if (info && now - info.mtimeMs > ttlMs) await unlink(file).catch(() => undefined);
-    }
-  }
+  const names = () => readdir(directory).catch(() => [] as string[]);
 
   return {
     async save(bytes, mimeType) {
       await mkdir(directory, { recursive: true });
-      await sweepExpired(Date.now());
       const id = newResultId(mimeType);
       await writeFile(path.join(directory, id), bytes);
       return { id, url: resultUrl(baseUrl(), id), mimeType };
@@ -62,6 +55,17 @@ export function createFileResultStore(options: { directory: string; baseUrl: () 
       const mimeType = mediaTypeOfExtension(extension);
       return { bytes: await readFile(file), mimeType };
     },
+    async sweep(now) {
+      let deleted = 0;
+      for (const name of await names()) {
+        const file = path.join(directory, name);
+        const info = await stat(file).catch(() => null);
+        // Another process sweeping the same folder may unlink it first: only a deletion made here counts.
+        if (info && now - info.mtimeMs > ttlMs && (await unlink(file).then(() => true, () => false))) deleted += 1;
+      }
+      return deleted;
+    },
+    count: async () => (await names()).length,
     close: async () => undefined,
   };
 }

@@ -12,8 +12,8 @@ import type { BatchRunner } from '../calls/batch.js';
 import { registerBatchTool } from './batch-tool.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Progress } from '../providers/provider.js';
-import { payingOwner, type PaymentCredentials } from '../payments/index.js';
-import { callerOf, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
+import { isRefusal, type Identify, type PaymentCredentials } from '../payments/index.js';
+import { localCaller, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
 import { toAppError } from '../errors.js';
 import { errorResult, successResult } from './tool-result.js';
 import { describeTool, type Listing } from './describe.js';
@@ -29,6 +29,8 @@ export interface McpDependencies {
   batch?: BatchRunner;
   providers: ProviderRegistry;
   tasks: TaskService;
+  /** Who pays for a task: its owner. */
+  payments: { identify: Identify };
   /** PAYMENTS=off: no paymentToken argument and no price text; listAllTools: list tools no provider here can serve. */
   config: Pick<Config, 'payments' | 'listAllTools' | 'transport'>;
   /** Over HTTP: what the /mcp request presented. Absent over stdio, where the one client owns what it creates. */
@@ -43,6 +45,8 @@ export interface McpCaller {
   x402?: string;
   /** The client's address: tells apart anonymous callers' cancellations. */
   address?: string;
+  /** Who these headers prove the caller is (`callerOf`). */
+  identity: TaskCaller;
 }
 
 /** How long a finished task's result stays fetchable, and how often task-aware clients should poll. */
@@ -91,6 +95,7 @@ interface TaskToolScope {
   pipeline: CallPipeline;
   providers: ProviderRegistry;
   tasks: TaskService;
+  identify: Identify;
   taskStore: CallerTaskStore;
   caller?: McpCaller;
   callerIdentity: TaskCaller;
@@ -104,15 +109,16 @@ interface TaskToolScope {
  */
 function registerTaskTool(server: McpServer, capability: Capability, scope: TaskToolScope): void {
   const { name, config } = describeTool(capability, scope.providers, scope.listing);
-  const { pipeline, tasks, taskStore, caller } = scope;
+  const { pipeline, tasks, taskStore, caller, identify } = scope;
   server.experimental.tasks.registerToolTask(
     name,
     { ...config, inputSchema: toolInputSchema(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
         const request = splitPayment(args as Record<string, unknown>, extra, caller);
-        const owner = payingOwner(request.payment);
-        const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS, ...(owner ? { context: { owner } } : {}) });
+        // A payload that proves nobody owns nothing; its call is refused with the reason when it runs.
+        const owner = await identify(request.payment);
+        const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS, ...(typeof owner === 'string' && !isRefusal(owner) ? { context: { owner } } : {}) });
         const run = new AbortController();
         const stops = [tasks.watchRun(task.taskId, run)];
         if (!taskStore.outlivesRequest(task.taskId)) {
@@ -148,7 +154,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
 export function createMcpServer(dependencies: McpDependencies): McpServer {
   const { catalog, pipeline, batch, providers, tasks, caller } = dependencies;
   const listing: Listing = { payments: dependencies.config.payments !== 'off', overStdio: dependencies.config.transport === 'stdio' };
-  const callerIdentity = callerOf({ token: caller?.paymentToken, x402: caller?.x402 }, caller?.address);
+  const callerIdentity = caller?.identity ?? localCaller();
   const taskStore = tasks.storeFor(callerIdentity);
   const server = new McpServer(
     { name: PRODUCT_NAME, version: PRODUCT_VERSION, title: 'Image segmentation (Alibaba imageseg)' },
@@ -168,7 +174,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
   const listed = catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability));
   for (const capability of listed) {
     if (capability.async !== 'never') {
-      registerTaskTool(server, capability, { listing, pipeline, providers, tasks, taskStore, caller, callerIdentity });
+      registerTaskTool(server, capability, { listing, pipeline, providers, tasks, identify: dependencies.payments.identify, taskStore, caller, callerIdentity });
       continue;
     }
     const { name, config } = describeTool(capability, providers, listing);

@@ -5,8 +5,9 @@ import { createBatchHold } from './batch.js';
 import type { BatchPayment, PaymentCredentials, PaymentGate, Reservation } from './types.js';
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
-import { presentedVersion } from './payload.js';
-import { payerOf } from './owner.js';
+import { isRefusal, presentedVersion } from './payload.js';
+import { presentsX402, type Identify } from './identity.js';
+import { AppError } from '../errors.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 import { purchaseOfBatch, purchaseOfCall, type Purchase } from './requirements.js';
 import type { LedgerStore, TokenRefusal, TokenState } from './store.js';
@@ -25,7 +26,7 @@ export const freeBatch: BatchPayment = { itemPayment: {}, finish: async () => ({
 
 /** PAYMENTS=off: every call is free, nothing is recorded, and every caller is the same anonymous one. */
 export function createFreeGate(): PaymentGate {
-  return { reserve: async () => nothingHeld, reserveBatch: async () => freeBatch, resume: () => nothingHeld, payerOf: () => ANONYMOUS };
+  return { reserve: async () => nothingHeld, reserveBatch: async () => freeBatch, resume: () => nothingHeld, identify: async () => ANONYMOUS };
 }
 
 export interface GateDependencies {
@@ -33,6 +34,7 @@ export interface GateDependencies {
   acceptX402: AcceptX402;
   settleX402: SettleX402;
   offerContext: () => AnswerContext;
+  identify: Identify;
   logger: Logger;
   now: () => number;
   /** How long a token use stays held for a call in progress; after it a crashed process's hold comes back. */
@@ -67,7 +69,7 @@ function explainTokenRefusal(refusal: TokenRefusal, serviceId: string, token: To
  * pass. A token wins when both are presented, so one call is never paid twice.
  */
 export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
-  const { store, acceptX402, settleX402, offerContext, logger, now, leaseMs } = dependencies;
+  const { store, acceptX402, settleX402, offerContext, identify, logger, now, leaseMs } = dependencies;
 
   function tokenReservation(purchase: Purchase, reservationId: string): Reservation {
     const serviceId = purchase.capability.serviceId;
@@ -111,9 +113,7 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
       // A batch item: a token pays it use by use (committed with the batch); an x402 batch was paid as a whole.
       if (credentials.batch) return credentials.batch.defer(credentials.token ? await reserveTokenUse(purchase, credentials.token, version) : nothingHeld);
       if (credentials.token) return reserveTokenUse(purchase, credentials.token, version);
-      if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
-        throw paymentRequiredError(purchase, offerContext(), version);
-      }
+      if (!presentsX402(credentials)) throw paymentRequiredError(purchase, offerContext(), version);
       const accepted = await acceptX402(purchase, credentials.x402);
       return {
         commit: async () => ({ receipt: await accepted.settle() }),
@@ -132,9 +132,7 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
         };
       }
       const purchase = purchaseOfBatch(capability, items, offerContext().baseUrl);
-      if (credentials.x402 === undefined || credentials.x402 === null || credentials.x402 === '') {
-        throw paymentRequiredError(purchase, offerContext(), presentedVersion(credentials.x402));
-      }
+      if (!presentsX402(credentials)) throw paymentRequiredError(purchase, offerContext(), presentedVersion(credentials.x402));
       const accepted = await acceptX402(purchase, credentials.x402);
       return {
         itemPayment: { batch: hold },
@@ -161,6 +159,12 @@ export function createPaymentGate(dependencies: GateDependencies): PaymentGate {
         keep: async () => kept,
       };
     },
-    payerOf: (credentials) => payerOf(credentials) ?? ANONYMOUS,
+    async identify(capability, credentials, options) {
+      const identity = await identify(credentials, options);
+      if (!isRefusal(identity)) return identity ?? ANONYMOUS;
+      logger.warn({ reason: identity.reason, serviceId: capability.serviceId }, `x402 payload refused as proof of identity: ${identity.message}`);
+      if (isPriced(capability)) throw paymentInvalidError(identity, purchaseOfCall(capability, offerContext().baseUrl), offerContext(), presentedVersion(credentials.x402));
+      throw new AppError('UNAUTHORIZED', `The x402 payload does not show who you are (${identity.reason}): ${identity.message}. Nothing was charged`, { details: { reason: identity.reason } });
+    },
   };
 }

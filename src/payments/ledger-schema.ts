@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS reservations (
   closed_at   ${types.bigint}
 );
 CREATE INDEX IF NOT EXISTS reservations_held ON reservations(token_hash, lease_until) WHERE state = 'held';
+CREATE INDEX IF NOT EXISTS reservations_lease ON reservations(lease_until) WHERE state = 'held';
 CREATE TABLE IF NOT EXISTS x402_nonces (
   network    TEXT NOT NULL,
   asset      TEXT NOT NULL,
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS idempotency_records (
   created_at  ${types.bigint} NOT NULL,
   PRIMARY KEY (scope, key)
 );
+CREATE INDEX IF NOT EXISTS idempotency_records_expiry ON idempotency_records(expires_at);
 CREATE TABLE IF NOT EXISTS async_jobs (
   job_id     TEXT PRIMARY KEY,
   service_id TEXT NOT NULL,
@@ -82,5 +84,6 @@ CREATE TABLE IF NOT EXISTS async_jobs (
   created_at ${types.bigint} NOT NULL,
   closed_at  ${types.bigint}
 );
+CREATE INDEX IF NOT EXISTS async_jobs_state ON async_jobs(state, closed_at, hold_until);
 `;
 }

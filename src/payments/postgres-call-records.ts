@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { CallRecordStore, IdempotencyRecord, JobRecord } from './store.js';
 import { toJobRecord } from './sqlite-call-records.js';
+import { COUNT_RECORDS, ENDED_HOLDS, SWEEP_STATEMENTS, sweepCutoffs } from './call-record-sweep.js';
 
 type Transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
@@ -21,8 +22,8 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
         return (await client.query<IdempotencyRecord>('SELECT fingerprint, state, answer FROM idempotency_records WHERE scope = $1 AND key = $2', [claim.scope, claim.key])).rows[0];
       });
     },
-    async finishIdempotencyKey(scope, key, answer) {
-      await pool.query("UPDATE idempotency_records SET state = 'done', answer = $1 WHERE scope = $2 AND key = $3", [answer, scope, key]);
+    async finishIdempotencyKey(scope, key, answer, keepUntil = 0) {
+      await pool.query("UPDATE idempotency_records SET state = 'done', answer = $1, expires_at = GREATEST(expires_at, $4) WHERE scope = $2 AND key = $3", [answer, scope, key, keepUntil]);
     },
     async dropIdempotencyKey(scope, key) {
       await pool.query('DELETE FROM idempotency_records WHERE scope = $1 AND key = $2', [scope, key]);
@@ -45,6 +46,18 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
     },
     async extendTokenUse(reservationId, leaseUntil) {
       return (await pool.query("UPDATE reservations SET lease_until = $1 WHERE id = $2 AND state = 'held'", [leaseUntil, reservationId])).rowCount === 1;
+    },
+    async sweep(now, ttlMs) {
+      const cutoffs = sweepCutoffs(now, ttlMs);
+      const changed = async (kind: keyof typeof SWEEP_STATEMENTS) => (await pool.query(SWEEP_STATEMENTS[kind], [cutoffs[kind]])).rowCount ?? 0;
+      return { idempotency: await changed('idempotency'), jobs: await changed('jobs'), holds: await changed('holds') };
+    },
+    async endedHolds(now) {
+      return (await pool.query(ENDED_HOLDS, [now])).rows.map(toJobRecord);
+    },
+    async countRecords(now) {
+      const counts = (await pool.query<Record<'idempotency' | 'jobs' | 'holds', string>>(COUNT_RECORDS, [now])).rows[0];
+      return { idempotency: Number(counts.idempotency), jobs: Number(counts.jobs), holds: Number(counts.holds) };
     },
   };
 }

@@ -116,6 +116,9 @@ export async function openPostgresLedger(connectionString: string, logger?: Logg
       );
       return inserted.rowCount === 1;
     },
+    async nonceSeen(key) {
+      return ((await pool.query(`SELECT 1 FROM x402_nonces WHERE ${nonceWhere}`, [key.network, key.asset, key.payer, key.nonce])).rowCount ?? 0) > 0;
+    },
     async forgetNonce(key) {
       await pool.query(`DELETE FROM x402_nonces WHERE ${nonceWhere} AND state = 'held'`, [key.network, key.asset, key.payer, key.nonce]);
     },

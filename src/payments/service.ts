@@ -10,6 +10,7 @@ import { createFacilitator, type Facilitator } from './facilitator.js';
 import { createFreeGate, createPaymentGate } from './gate.js';
 import type { PaymentGate } from './types.js';
 import { openLedger } from './ledger.js';
+import { createIdentify, type Identify } from './identity.js';
 import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';
@@ -29,6 +30,8 @@ export interface IssuedToken {
 /** Everything about money the adapters and the CLI may use; the pipeline sees only `gate`. */
 export interface Payments {
   gate: PaymentGate;
+  /** Who presents credentials (tasks use it to show a caller its own); see `Identify`. */
+  identify: Identify;
   /** Idempotency records and asynchronous jobs, in the ledger's database (so they hold across processes). */
   records: () => Promise<CallRecordStore>;
   /** How long a call in progress holds its token use (and its idempotency key) before another process may take over. */
@@ -96,7 +99,8 @@ export function createPayments(options: PaymentsOptions): Payments {
         }));
   const acceptX402 = createX402Acceptor({ store, facilitator, offerContext, logger, now });
   const settleX402 = createX402Settler({ store, facilitator, logger, now });
-  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, settleX402, offerContext, logger, now, leaseMs });
+  const identify = createIdentify({ offer, store, now });
+  const gate = config.payments === 'off' ? createFreeGate() : createPaymentGate({ store, acceptX402, settleX402, offerContext, identify, logger, now, leaseMs });
 
   function pricedCapability(serviceId: unknown): Capability & { price: Price } {
     if (typeof serviceId !== 'string' || !serviceId) throw new AppError('INVALID_ARGUMENT', 'serviceId is required, e.g. {"serviceId":"product-background-removal"}', { details: { fields: ['serviceId'] } });
@@ -115,6 +119,7 @@ export function createPayments(options: PaymentsOptions): Payments {
 
   return {
     gate,
+    identify,
     records: store,
     leaseMs,
     async buyToken(serviceId, presented, calls) {

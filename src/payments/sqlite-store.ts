@@ -54,6 +54,7 @@ export function openSqliteLedger(file: string): LedgerStore {
     claimNonce: db.prepare(
       "INSERT INTO x402_nonces (network, asset, payer, nonce, state, service_id, created_at, updated_at) VALUES (@network, @asset, @payer, @nonce, 'held', @serviceId, @now, @now) ON CONFLICT DO NOTHING",
     ),
+    nonceSeen: db.prepare<[NonceKey], { seen: number }>('SELECT 1 AS seen FROM x402_nonces WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce'),
     forgetNonce: db.prepare("DELETE FROM x402_nonces WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'"),
     closeNonce: db.prepare(
       "UPDATE x402_nonces SET state = @state, updated_at = @now WHERE network = @network AND asset = @asset AND payer = @payer AND nonce = @nonce AND state = 'held'",
@@ -144,6 +145,9 @@ export function openSqliteLedger(file: string): LedgerStore {
     },
     claimNonce(key: NonceKey, serviceId, now) {
       return group.write(() => statements.claimNonce.run({ ...key, serviceId, now }).changes === 1);
+    },
+    async nonceSeen(key) {
+      return statements.nonceSeen.get(key) !== undefined;
     },
     async forgetNonce(key) {
       await group.write(() => statements.forgetNonce.run(key));

@@ -17,6 +17,8 @@ export interface LedgerStore extends CallRecordStore {
   releaseTokenUse(reservationId: string, now: number): Promise<boolean>;
   /** Records an x402 authorization as seen; false when its (network, asset, payer, nonce) was seen before, ever. */
   claimNonce(key: NonceKey, serviceId: string, now: number): Promise<boolean>;
+  /** Whether this authorization was ever presented and accepted here (held, settled or released). */
+  nonceSeen(key: NonceKey): Promise<boolean>;
   /** Undoes a claim the facilitator refused at verification: that authorization was never accepted. */
   forgetNonce(key: NonceKey): Promise<void>;
   /** An accepted authorization whose call failed: never settled, and still never accepted again. */
@@ -124,8 +126,8 @@ export const remainingCalls = (token: TokenState) => Math.max(0, token.callsTota
 export interface CallRecordStore {
   /** Inserts a running record for (scope, key), or returns the live record already there (expired ones are replaced). */
   claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
-  /** The call succeeded: later claims get this answer until the record expires. */
-  finishIdempotencyKey(scope: string, key: string, answer: string): Promise<void>;
+  /** The call succeeded (or its payment is held): later claims get this answer until the record expires, never before `keepUntil`. */
+  finishIdempotencyKey(scope: string, key: string, answer: string, keepUntil?: number): Promise<void>;
   /** The call failed (nothing was charged), even after its answer was recorded: the key may run again. */
   dropIdempotencyKey(scope: string, key: string): Promise<void>;
   /** An asynchronous job this server submitted, followed by the call that paid for it. */
@@ -137,6 +139,21 @@ export interface CallRecordStore {
   closeJob(jobId: string, state: 'committed' | 'released', now: number): Promise<boolean>;
   /** Keeps a held token use beyond its lease (a timed-out job's payment); false when it is not held. */
   extendTokenUse(reservationId: string, leaseUntil: number): Promise<boolean>;
+  /**
+   * Deletes idempotency records past their expiry and jobs closed `ttlMs` ago (or left running by a dead process
+   * that long), and expires token holds whose lease ran out (the use comes back): the rows each statement changed.
+   */
+  sweep(now: number, ttlMs: number): Promise<CallRecordCounts>;
+  /** Held jobs whose hold has ended: their payment is to be given back. */
+  endedHolds(now: number): Promise<JobRecord[]>;
+  /** Rows kept now; `holds`: payments held now (token uses within their lease, x402 authorizations). */
+  countRecords(now: number): Promise<CallRecordCounts>;
+}
+
+export interface CallRecordCounts {
+  idempotency: number;
+  jobs: number;
+  holds: number;
 }
 
 export interface IdempotencyClaim {

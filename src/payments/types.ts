@@ -1,5 +1,13 @@
 import type { Capability } from '../catalog/capability.js';
 
+export interface IdentityOptions {
+  /**
+   * Opening what was paid before (a held job, a task) needs a payload never presented here and still valid: a
+   * settled one is public on-chain, so anyone could show it.
+   */
+  fresh?: boolean;
+}
+
 /** What a caller presented to pay for one call. */
 export interface PaymentCredentials {
   token?: string;
@@ -52,7 +60,8 @@ export interface PaymentGate {
   resume(capability: Capability, kept: string): Reservation;
   /**
    * Who presents these credentials, as a key for idempotency records and job ownership, never the secret itself:
-   * `token:<hash>`, `x402:<payer address>`, or `anonymous`.
+   * `token:<hash>`, `x402:<payer address>` (only once the payload's signature recovers to it), or `anonymous`.
+   * An x402 payload that proves nobody is refused with its reason (PAYMENT_INVALID; UNAUTHORIZED for a free tool).
    */
-  payerOf(credentials: PaymentCredentials): string;
+  identify(capability: Capability, credentials: PaymentCredentials, options?: IdentityOptions): Promise<string>;
 }

@@ -17,6 +17,21 @@ const VALID_BEFORE_MARGIN_SECONDS = 6n;
 
 const sameAddress = (left: string, right: string) => left.toLowerCase() === right.toLowerCase();
 
+export interface AssetDomain {
+  name: string;
+  version: string;
+  chainId: number;
+  verifyingContract: string;
+}
+
+/** Whether the EIP-3009 signature recovers to the authorization's `from`: the one proof of who an x402 payer is. */
+export async function signatureRefusal(payment: DecodedPayment, domain: AssetDomain): Promise<PaymentRefusal | undefined> {
+  const { authorization } = payment;
+  const signer = (await loadSigner()).recoverAuthorizationSigner(domain, authorization, payment.signature);
+  if (signer && sameAddress(signer, authorization.from)) return undefined;
+  return refuse(REASON.signature, `The signature does not recover the payer ${authorization.from} (EIP-712 domain ${domain.name} v${domain.version}, chain ${domain.chainId}, contract ${domain.verifyingContract})`);
+}
+
 /**
  * Checks an x402 "exact" EVM payment against the requirement this server offered, rule by rule (the order of
  * the x402 spec): scheme and network, EIP-712 signature by `from`, recipient, exact value, validity window.
@@ -33,11 +48,8 @@ export async function verifyExactPayment(payment: DecodedPayment, requirement: P
   }
   const { authorization } = payment;
   const { name, version } = requirement.extra as { name: string; version: string };
-  const domain = { name, version, chainId, verifyingContract: requirement.asset };
-  const signer = (await loadSigner()).recoverAuthorizationSigner(domain, authorization, payment.signature);
-  if (!signer || !sameAddress(signer, authorization.from)) {
-    return refuse(REASON.signature, `The signature does not recover the payer ${authorization.from} (EIP-712 domain ${String(requirement.extra.name)} v${String(requirement.extra.version)}, chain ${chainId}, contract ${requirement.asset})`);
-  }
+  const forged = await signatureRefusal(payment, { name, version, chainId, verifyingContract: requirement.asset });
+  if (forged) return forged;
   if (!sameAddress(authorization.to, requirement.payTo)) {
     return refuse(REASON.recipient, `The authorization pays ${authorization.to}, not ${requirement.payTo}`);
   }

@@ -58,7 +58,10 @@ export async function openPostgresTaskRecords(connectionString: string, logger?:
       return rows.map(fromRow);
     },
     async deleteExpired(now) {
-      await pool.query('DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+      return (await pool.query('DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= $1', [now])).rowCount ?? 0;
+    },
+    async count() {
+      return Number((await pool.query<{ count: string }>('SELECT COUNT(*) AS count FROM mcp_tasks')).rows[0].count);
     },
     async close() {
       await pool.end();

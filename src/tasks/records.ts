@@ -3,7 +3,7 @@ import type { Task } from '@modelcontextprotocol/sdk/types.js';
 /** One MCP task as the database keeps it. Times are milliseconds since the epoch. */
 export interface TaskRow {
   taskId: string;
-  /** The credential that paid for the task (`token:<sha256>`, `x402:<sha256>`); null for a free call. */
+  /** Who paid for the task (`token:<sha256>`, `x402:<verified payer address>`); null for a free call. */
   owner: string | null;
   /** The MCP connection that created it: one POST over stateless HTTP, the whole process over stdio. */
   session: string;
@@ -49,7 +49,10 @@ export interface TaskRecords {
   /** A result for a task cancelled before its run stopped: kept beside the cancelled status; false otherwise. */
   attachResult(taskId: string, result: string, now: number): Promise<boolean>;
   list(filter: TaskListFilter): Promise<TaskRow[]>;
-  deleteExpired(now: number): Promise<void>;
+  /** Deletes the tasks expired at `now`: how many. */
+  deleteExpired(now: number): Promise<number>;
+  /** Every row kept, expired ones not yet deleted included. */
+  count(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,21 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { isTerminal, type CreateTaskOptions, type TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
-import { credentialOwners, type PaymentCredentials } from '../payments/index.js';
+import { isRefusal, type Identify, type PaymentCredentials } from '../payments/index.js';
 import type { TaskRecords, TaskRow } from './records.js';
 
 /** Who is asking, as far as tasks care. */
 export interface TaskCaller {
-  /** Owner keys of the credentials presented with the request (`credentialOwners`). */
+  /** Who the credentials presented with the request prove the caller is (`token:<hash>`, `x402:<address>`). */
   owners: string[];
   /** Whose notifications/cancelled may stop this caller's plain calls when it arrives on another HTTP request. */
   key: string;
+  /** Why an x402 payload presented proves nobody: said where a task is then not found. */
+  refused?: string;
 }
 
-/** What an MCP request presented: X-Payment-Token, PAYMENT-SIGNATURE / X-PAYMENT, and where it came from. */
-export function callerOf(credentials: PaymentCredentials, address?: string): TaskCaller {
-  const owners = credentialOwners(credentials);
-  return { owners, key: owners.length > 0 ? [...owners].sort().join(' ') : `address:${address ?? 'local'}` };
+/** Nobody in particular: stdio's one client, or an HTTP request that presented nothing. */
+export const localCaller = (address?: string): TaskCaller => ({ owners: [], key: `address:${address ?? 'local'}` });
+
+/**
+ * What an MCP request presented: X-Payment-Token, PAYMENT-SIGNATURE / X-PAYMENT, and where it came from. An x402
+ * payload shows its payer's tasks only when never presented before, so a settled one (public on-chain) opens nothing.
+ */
+export async function callerOf(identify: Identify, credentials: PaymentCredentials, address?: string): Promise<TaskCaller> {
+  const owners: string[] = [];
+  let refused: string | undefined;
+  const token = await identify({ token: credentials.token });
+  if (typeof token === 'string') owners.push(token);
+  const payer = await identify({ x402: credentials.x402 }, { fresh: true });
+  if (typeof payer === 'string') owners.push(payer);
+  else if (isRefusal(payer)) refused = `the x402 payment header shows nobody's tasks (${payer.reason}): ${payer.message}`;
+  if (owners.length === 0) return { ...localCaller(address), ...(refused ? { refused } : {}) };
+  return { owners, key: [...owners].sort().join(' '), ...(refused ? { refused } : {}) };
 }
 
 /** The SDK's TaskStore as one caller sees it: its own tasks only, others' answered like unknown ids. */
@@ -33,7 +48,7 @@ export interface TaskService {
    * the credential that paid for it and to the connection that created it; a free task (no credential) is
    * reachable by its unguessable id but listed only to the connection that created it.
    */
-  storeFor(caller: Pick<TaskCaller, 'owners'>): CallerTaskStore;
+  storeFor(caller: Pick<TaskCaller, 'owners' | 'refused'>): CallerTaskStore;
   /** A run of this process: tasks/cancel here aborts it at once; a cancel stored by another replica is polled. */
   watchRun(taskId: string, run: AbortController): () => void;
   /** A plain call in flight, by caller and JSON-RPC id, for a notifications/cancelled that comes on another POST. */
@@ -53,7 +68,7 @@ export interface TaskServiceOptions {
 }
 
 const PAGE_SIZE = 50;
-const notFound = (taskId: string) => new Error(`Task with ID ${taskId} not found`);
+const notFound = (taskId: string, refused?: string) => new Error(`Task with ID ${taskId} not found${refused ? `; ${refused}` : ''}`);
 
 /** 128 random bits: a task id is the only thing between a free task's result and anyone else. */
 export const newTaskId = () => randomBytes(16).toString('base64url');
@@ -100,7 +115,7 @@ export function createTaskService(options: TaskServiceOptions): TaskService {
   const callKey = (callerKey: string, requestId: RequestId) => `${callerKey}\u0000${typeof requestId}:${requestId}`;
   const cancelRun = (taskId: string) => runs.get(taskId)?.abort(new Error('task cancelled'));
 
-  function storeFor(caller: Pick<TaskCaller, 'owners'>): CallerTaskStore {
+  function storeFor(caller: Pick<TaskCaller, 'owners' | 'refused'>): CallerTaskStore {
     const session = randomBytes(16).toString('base64url');
     const outliving = new Map<string, boolean>();
     const visible = (row: TaskRow) => row.owner === null || row.session === session || caller.owners.includes(row.owner);
@@ -110,7 +125,7 @@ export function createTaskService(options: TaskServiceOptions): TaskService {
     }
     async function findOrThrow(taskId: string): Promise<TaskRow> {
       const row = await find(taskId);
-      if (!row) throw notFound(taskId);
+      if (!row) throw notFound(taskId, caller.refused);
       return row;
     }
     const endOfLife = (row: TaskRow, at: number) => (row.ttlMs === null ? null : at + row.ttlMs);
@@ -135,7 +150,6 @@ export function createTaskService(options: TaskServiceOptions): TaskService {
           updatedAt: at,
           expiresAt: at + ttlMs,
         };
-        await store.deleteExpired(at);
         await store.insert(row);
         outliving.set(row.taskId, (request.params as { task?: unknown } | undefined)?.task !== undefined);
         return toTask(row);

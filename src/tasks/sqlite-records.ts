@@ -29,6 +29,7 @@ export function openSqliteTaskRecords(file: string): TaskRecords {
       `UPDATE mcp_tasks SET result = @result, updated_at = @now WHERE task_id = @taskId AND status = 'cancelled' AND result IS NULL AND ${LIVE}`,
     ),
     deleteExpired: db.prepare('DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    count: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM mcp_tasks'),
   };
 
   return {
@@ -59,7 +60,10 @@ export function openSqliteTaskRecords(file: string): TaskRecords {
       return rows.map(fromRow);
     },
     async deleteExpired(now) {
-      statements.deleteExpired.run(now);
+      return statements.deleteExpired.run(now).changes;
+    },
+    async count() {
+      return statements.count.get()!.count;
     },
     async close() {
       if (db.open) db.close();

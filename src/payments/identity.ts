@@ -1,0 +1,45 @@
+import { decodePayment, isRefusal } from './payload.js';
+import { chainIdOf } from './networks.js';
+import { REASON, refuse, type PaymentRefusal } from './reasons.js';
+import type { X402Offer } from './requirements.js';
+import type { LedgerStore } from './store.js';
+import { hashToken } from './tokens.js';
+import type { IdentityOptions, PaymentCredentials } from './types.js';
+import { signatureRefusal } from './verify.js';
+
+/**
+ * Who presents these credentials, as one key per payer: `token:<sha256 of the token>` (a token wins when both are
+ * presented, as the gate decides), `x402:<address>` once the payload's EIP-3009 signature recovers to that address,
+ * undefined when nothing was presented, or the refusal saying why the payload proves nobody.
+ */
+export type Identify = (credentials: PaymentCredentials, options?: IdentityOptions) => Promise<string | PaymentRefusal | undefined>;
+
+export const presentsX402 = (credentials: PaymentCredentials): boolean => credentials.x402 !== undefined && credentials.x402 !== null && credentials.x402 !== '';
+
+export function createIdentify(dependencies: { offer: X402Offer; store: () => Promise<LedgerStore>; now: () => number }): Identify {
+  const { offer, store, now } = dependencies;
+  const chainId = chainIdOf(offer.network);
+  const domain = { name: offer.assetName, version: offer.assetVersion, chainId: chainId ?? 0, verifyingContract: offer.asset };
+
+  return async (credentials, options = {}) => {
+    const token = typeof credentials.token === 'string' ? credentials.token.trim() : '';
+    if (token) return `token:${hashToken(token)}`;
+    if (!presentsX402(credentials)) return undefined;
+    const payment = decodePayment(credentials.x402);
+    if (isRefusal(payment)) return payment;
+    if (chainIdOf(payment.network) !== chainId) return refuse(REASON.network, `Network ${payment.network} is not this server's ${offer.network}`);
+    const forged = await signatureRefusal(payment, domain);
+    if (forged) return forged;
+    const { from, nonce, validBefore } = payment.authorization;
+    if (options.fresh) {
+      if (BigInt(validBefore) <= BigInt(Math.floor(now() / 1000))) {
+        return refuse(REASON.validBefore, `The authorization expired (validBefore ${validBefore}); sign a new one to show who you are`);
+      }
+      const key = { network: offer.network, asset: offer.asset.toLowerCase(), payer: from.toLowerCase(), nonce: nonce.toLowerCase() };
+      if (await (await store()).nonceSeen(key)) {
+        return refuse(REASON.nonceUsed, 'this authorization was presented before (once settled, it is public); sign a new one to show who you are: it is not charged');
+      }
+    }
+    return `x402:${from.toLowerCase()}`;
+  };
+}
