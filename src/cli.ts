@@ -6,7 +6,7 @@ import { logStartup } from './startup.js';
 import { operatorMessage, toAppError } from './errors.js';
 import { inputJsonSchemaOf } from './catalog/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
-import { RESULT_RESOURCE_BASE } from './images/result-store.js';
+import { RESULT_RESOURCE_BASE } from './results/result-store.js';
 import { TOKENS_USAGE, runRevenueCommand, runTokensCommand } from './tokens-command.js';
 import { exitQuietlyOnClosedPipes, writeStdout } from './terminal/output.js';
 

@@ -1,124 +1,14 @@
 import os from 'node:os';
-import { isIP } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import { environmentSchema, PROVIDER_NAMES } from './config-environment.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 /** DATABASE_URL names PostgreSQL (shared by replicas) rather than a SQLite file. */
 export const isPostgresUrl = (databaseUrl: string) => POSTGRES_URL.test(databaseUrl);
 
-const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional().transform((value) => value === '1' || value === 'true' || value === 'yes');
-const list = (fallback: string) => z.string().optional().transform((value) => (value ?? fallback).split(',').map((item) => item.trim()).filter(Boolean));
-
-/** An IP address, or a CIDR block such as 10.0.0.0/8 or fd00::/8. */
-function isAddressOrCidr(text: string): boolean {
-  const [address, bits, extra] = text.split('/');
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-}
-
-/** A browser origin: http(s) scheme, host and optional port, nothing after. */
-function isOrigin(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username;
-  } catch {
-    return false;
-  }
-}
-
-export const PROVIDER_NAMES = ['ailabtools', 'aidge', 'alibaba', 'local'] as const;
+export { PROVIDER_NAMES };
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-/** Every environment variable the product reads; `imageseg-mcp --help` prints these descriptions. */
-export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
-  ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'Alibaba Cloud AccessKey id; with the secret, tools call Alibaba imageseg'],
-  ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'Alibaba Cloud AccessKey secret'],
-  ['IMAGESEG_ENDPOINT', 'imageseg endpoint host[:port] (default imageseg.cn-shanghai.aliyuncs.com)'],
-  ['IMAGESEG_PROTOCOL', 'https (default) or http'],
-  ['IMAGESEG_PROVIDER', 'auto (default: alibaba with credentials, else local), alibaba or local'],
-  ['IMAGESEG_PROVIDERS', 'ordered fallback list of providers, e.g. ailabtools,aidge,alibaba,local (those without credentials are skipped); overrides IMAGESEG_PROVIDER'],
-  ['AILABTOOLS_API_KEY', 'ailabtools (API.market) key, sent as x-api-market-key; with it, ailabtools serves product and general background removal'],
-  ['AILABTOOLS_ENDPOINT', 'ailabtools base URL (default https://prod.api.market/api/v1/ailabtools/product-background-removal)'],
-  ['AIDGE_APP_KEY', 'Aidge app key; with the secret, Aidge serves product and general background removal'],
-  ['AIDGE_APP_SECRET', 'Aidge app secret (signs each request, HMAC-SHA256)'],
-  ['AIDGE_ENDPOINT', 'Aidge base URL including /rest (default https://api.aidc-ai.com/rest)'],
-  ['IMAGESEG_PASSTHROUGH_HOSTS', 'image URL hosts sent to Alibaba unchanged (default *.oss-cn-shanghai.aliyuncs.com); other images are uploaded to Alibaba\'s OSS first'],
-  ['IMAGESEG_OPENPLATFORM_ENDPOINT', 'open platform endpoint host[:port] that authorises those uploads (default openplatform.aliyuncs.com)'],
-  ['IMAGESEG_ALLOW_PRIVATE_URLS', '1 lets the server fetch private/loopback URLs (tests only)'],
-  ['IMAGESEG_FILE_ROOTS', 'stdio only: directories local image files may be read from and deliver="file" results created in (default the home directory and the working directory unless it is /)'],
-  ['IMAGESEG_JOB_DEADLINE_SECONDS', 'how long to poll an asynchronous Alibaba job before JOB_TIMEOUT (default 120)'],
-  ['IMAGESEG_SHUTDOWN_SECONDS', 'on SIGTERM, how long calls in flight may finish before they are stopped uncharged (default 30)'],
-  ['IMAGESEG_RESULT_TTL', 'how long stored results stay at /results/<id>, in seconds (default 86400)'],
-  ['IMAGESEG_RECORD_TTL_SECONDS', 'how long idempotency records, finished jobs and tasks are kept before they are swept, in seconds (default 86400; held payments are kept until their hold ends)'],
-  ['IMAGESEG_INLINE_MAX_BYTES', 'largest inline MCP image, as base64 bytes (default 524288); bigger results come as a smaller preview plus the full file or link'],
-  ['IMAGESEG_LIST_ALL_TOOLS', '1 lists every tool, also those no configured provider can serve'],
-  ['IMAGESEG_LOCAL_MEMORY_ARENA', 'on (default) or off: onnxruntime\'s CPU memory arena for the embedded salient-object model; off saves ~0.9 GB of peak memory, on runs faster'],
-  ['PAYMENTS', 'required (default) or off (self-hosted: nothing is charged)'],
-  ['X402_PAY_TO', 'address that receives x402 payments; x402 is off until set'],
-  ['X402_NETWORK', 'CAIP-2 network of x402 payments (default eip155:84532, Base Sepolia)'],
-  ['X402_ASSET', 'USDC contract address on that network'],
-  ['X402_FACILITATOR_URL', 'x402 facilitator that verifies and settles payments'],
-  ['DATABASE_URL', 'ledger: SQLite file path (default $XDG_DATA_HOME/imageseg-mcp/imageseg.db, else ~/.local/share/imageseg-mcp/imageseg.db; results beside it) or postgres://...'],
-  ['PUBLIC_BASE_URL', 'absolute base URL for links in answers (default http://<host>:<port>); its host name is the one the Host check admits'],
-  ['IMAGESEG_ALLOWED_ORIGINS', 'browser origins allowed on /mcp besides the server\'s own, comma-separated (https://app.example.com)'],
-  ['ADMIN_TOKEN', 'bearer token for operator endpoints'],
-  ['IMAGESEG_PRICES', 'USD prices overriding the descriptors\', serviceId=USD comma-separated (product-background-removal=0.10,mask-refinement=0.05)'],
-  ['IMAGESEG_RATE_LIMIT', 'requests per minute per client IP and per payment token, 429 beyond (default off); shared by replicas on PostgreSQL'],
-  ['IMAGESEG_TRUSTED_PROXIES', 'proxy addresses (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client (default none)'],
-  ['LOG_LEVEL', 'pino log level (default info); logs always go to stderr'],
-];
-
-const environmentSchema = z.object({
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
-  IMAGESEG_ENDPOINT: z.string().min(1).default('imageseg.cn-shanghai.aliyuncs.com'),
-  IMAGESEG_PROTOCOL: z.enum(['https', 'http']).default('https'),
-  IMAGESEG_OPENPLATFORM_ENDPOINT: z.string().min(1).default('openplatform.aliyuncs.com'),
-  IMAGESEG_PROVIDER: z.enum(['auto', 'alibaba', 'local']).default('auto'),
-  IMAGESEG_PROVIDERS: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter(Boolean)))
-    .pipe(z.array(z.enum(PROVIDER_NAMES)).optional()),
-  AILABTOOLS_API_KEY: z.string().optional(),
-  AILABTOOLS_ENDPOINT: z.string().url().default('https://prod.api.market/api/v1/ailabtools/product-background-removal'),
-  AIDGE_APP_KEY: z.string().optional(),
-  AIDGE_APP_SECRET: z.string().optional(),
-  AIDGE_ENDPOINT: z.string().url().default('https://api.aidc-ai.com/rest'),
-  IMAGESEG_PASSTHROUGH_HOSTS: list('*.oss-cn-shanghai.aliyuncs.com'),
-  IMAGESEG_ALLOW_PRIVATE_URLS: flag,
-  IMAGESEG_FILE_ROOTS: z.string().optional(),
-  IMAGESEG_JOB_DEADLINE_SECONDS: z.coerce.number().positive().default(120),
-  IMAGESEG_RESULT_TTL: z.coerce.number().positive().default(86_400),
-  IMAGESEG_RECORD_TTL_SECONDS: z.coerce.number().positive().default(86_400),
-  IMAGESEG_SHUTDOWN_SECONDS: z.coerce.number().nonnegative().default(30),
-  IMAGESEG_INLINE_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
-  IMAGESEG_LIST_ALL_TOOLS: flag,
-  IMAGESEG_LOCAL_MEMORY_ARENA: z.enum(['on', 'off']).default('on'),
-  HOME: z.string().optional(),
-  XDG_DATA_HOME: z.string().optional(),
-  PAYMENTS: z.enum(['required', 'off']).default('required'),
-  X402_PAY_TO: z
-    .string()
-    .optional()
-    .transform((value) => value?.trim() || undefined)
-    .refine((value) => value === undefined || /^0x[0-9a-fA-F]{40}$/.test(value), 'an EVM address (0x followed by 40 hex digits)'),
-  X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, 'a CAIP-2 id such as eip155:84532').default('eip155:84532'),
-  X402_ASSET: z.string().default('0x036CbD53842c5426634e7929541eC2318f3dCF7e'),
-  X402_FACILITATOR_URL: z.string().url().optional(),
-  DATABASE_URL: z.string().min(1).optional(),
-  PUBLIC_BASE_URL: z.string().url().optional(),
-  IMAGESEG_ALLOWED_ORIGINS: list('').pipe(z.array(z.string().refine(isOrigin, 'full origins such as https://app.example.com, comma-separated'))),
-  ADMIN_TOKEN: z.string().optional(),
-  IMAGESEG_PRICES: list('').pipe(
-    z.array(z.string().regex(/^[a-z0-9-]+=\d+(\.\d{1,6})?$/, 'serviceId=USD pairs such as product-background-removal=0.10')).transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string]))),
-  ),
-  IMAGESEG_RATE_LIMIT: z.coerce.number().int().positive().optional(),
-  IMAGESEG_TRUSTED_PROXIES: list('').pipe(z.array(z.string().refine(isAddressOrCidr, 'IP addresses or CIDRs such as 10.0.0.0/8, comma-separated'))),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+export { ENVIRONMENT_HELP } from './config-environment-docs.js';
 
 export type Transport = 'stdio' | 'http';
 

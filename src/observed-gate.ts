@@ -1,11 +1,10 @@
 import type { Capability } from './catalog/capability.js';
 import { toAppError } from './errors.js';
 import type { Metrics, PaymentMethod } from './metrics.js';
-import { nothingHeld, type PaymentCredentials, type PaymentGate, type Reservation } from './payments/index.js';
+import { nothingHeld, presentsX402, type PaymentCredentials, type PaymentGate, type Reservation } from './payments/index.js';
 
 /** The one the gate itself uses: a token wins when both are presented. */
-const methodOf = (credentials: PaymentCredentials): PaymentMethod =>
-  credentials.token ? 'token' : credentials.x402 !== undefined && credentials.x402 !== null && credentials.x402 !== '' ? 'x402' : 'none';
+const methodOf = (credentials: PaymentCredentials): PaymentMethod => (credentials.token ? 'token' : presentsX402(credentials) ? 'x402' : 'none');
 
 /**
  * The payment gate as Prometheus sees it: every reservation, commit (with its revenue), release and refusal, and how

@@ -1,5 +1,5 @@
 import type { CallRecordStore, JobRecord } from './payments/index.js';
-import type { ResultStore } from './images/result-store.js';
+import type { ResultStore } from './results/result-store.js';
 import type { TaskRecords } from './tasks/index.js';
 import type { Logger } from './logger.js';
 import type { Metrics, RecordKind } from './metrics.js';

@@ -5,7 +5,7 @@ import { createCatalog } from '../src/catalog/lookup.js';
 import { searchCapabilities } from '../src/catalog/search.js';
 import { buildOpenApi } from '../src/catalog/openapi.js';
 import { inputJsonSchemaOf } from '../src/catalog/schemas.js';
-import { findResultImages } from '../src/images/result-fields.js';
+import { findResultImages } from '../src/results/result-fields.js';
 import { ACTIONS as EMULATED_ACTIONS } from './emulator/actions.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardedLookup, type HostResolver } from '../src/images/address-guard.js';
+import { guardedLookup, type HostResolver } from '../src/fetch/address-guard.js';
 import { loadImage, type ImageLoadOptions } from '../src/images/load.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadImage, type ImageLoadOptions } from '../src/images/load.js';
-import { isPublicAddress } from '../src/images/address-guard.js';
+import { isPublicAddress } from '../src/fetch/address-guard.js';
 import { AppError } from '../src/errors.js';
 import { discOnWhite } from './support/images.js';
 

@@ -9,7 +9,7 @@ import { openSqliteTaskRecords } from '../src/tasks/sqlite-records.js';
 import { openPostgresTaskRecords } from '../src/tasks/postgres-records.js';
 import { Wallet } from 'ethers';
 import type { PaymentRequirements } from '@x402/core/types';
-import { createIdentify, type Identify } from '../src/payments/identity.js';
+import { createIdentify, type Identify } from '../src/payments/who-pays.js';
 import { openLedger } from '../src/payments/ledger.js';
 import type { LedgerStore } from '../src/payments/store.js';
 import { createPayer, toHeader } from './support/payments.js';

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { createLocalProvider } from '../../src/providers/local/index.js';
-import { createFileResultStore, type ResultStore } from '../../src/images/result-store.js';
+import { createFileResultStore, type ResultStore } from '../../src/results/result-store.js';
 import type { Provider } from '../../src/providers/provider.js';
 import { createCatalog } from '../../src/catalog/lookup.js';
 import { createLogger } from '../../src/logger.js';

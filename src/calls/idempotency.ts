@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AppError, type ErrorBody } from '../errors.js';
 import type { Capability } from '../catalog/capability.js';
 import { paymentIdentifierOf, presentsX402, type CallRecordStore, type PaymentCredentials } from '../payments/index.js';
-import type { ResultImage } from '../providers/provider.js';
+import type { ResultImage } from '../results/types.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 
 /** A retry that finds the first call still running waits this long for its answer, then gets 409. */

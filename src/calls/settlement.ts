@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/lookup.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 import type { Logger } from '../logger.js';
 import { nothingHeld, type CallRecordStore, type PaymentCredentials, type PaymentGate, type Reservation } from '../payments/index.js';
-import type { ResultImage } from '../providers/provider.js';
+import type { ResultImage } from '../results/types.js';
 import { recordAnswer, type IdempotentIdentity, type RecordedHold } from './idempotency.js';
 import { jobRecorder, jobToResume, keepPaymentForJob, settlementOf } from './jobs.js';
 import { afterSettling } from './after-settling.js';

@@ -1,11 +1,12 @@
 import type { Express, Request } from 'express';
 import type { AppContext } from '../app.js';
-import { MAX_BATCH_ITEMS } from '../calls/batch.js';
+import { MAX_BATCH_ITEMS } from '../batch.js';
 import { batchRequestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
 import { sendError, setAnswerHeaders } from './errors.js';
-import { paidBodyReading, paymentFrom } from './paid-body.js';
+import { paidBodyReading } from './paid-body.js';
+import { credentialsFromHeaders } from '../payments/index.js';
 import { abortOnClose } from './abort-on-close.js';
 
 /** How many items an unpaid large body says it holds (`?items=N`), for a 402 with the right amount before reading it. */
@@ -33,7 +34,7 @@ export function mountBatch(app: Express, context: AppContext): void {
         tool: request.params.id,
         items: body?.items,
         transport: 'rest',
-        payment: paymentFrom(request),
+        payment: credentialsFromHeaders((name) => request.get(name)),
         signal,
         idempotencyKey: request.get('idempotency-key'),
       });

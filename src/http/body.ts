@@ -2,7 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
-import { describeBytes } from '../images/load.js';
+import { describeBytes } from '../fetch/sizes.js';
 
 export interface BodyLimit {
   /** The most bytes the body may have, before and after decoding. */

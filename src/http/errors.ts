@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { PaymentRequired } from '@x402/core/types';
 import { operatorMessage, type AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { PaymentRequiredError } from '../payments/index.js';
+import { PaymentRequiredError, x402VersionOfHeaders } from '../payments/index.js';
 
 /**
  * An x402 header value: base64 of the UTF-8 JSON, as @x402/core's encode*Header functions make it, without their
@@ -49,6 +49,6 @@ export function setPaymentReceipt(response: Response, receipt: unknown, version:
 
 /** The headers of a paid answer: the receipt in the x402 version the caller paid with, and whether it is a replay. */
 export function setAnswerHeaders(request: Request, response: Response, outcome: { receipt?: unknown; replayed?: boolean }): void {
-  setPaymentReceipt(response, outcome.receipt, request.get('payment-signature') ? 2 : 1);
+  setPaymentReceipt(response, outcome.receipt, x402VersionOfHeaders((name) => request.get(name)));
   if (outcome.replayed) response.set('Idempotent-Replayed', 'true');
 }

@@ -3,12 +3,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { AppContext } from '../app.js';
 import { createMcpServer, type McpCaller } from '../mcp/server.js';
 import { callerOf } from '../tasks/index.js';
+import { credentialsFromHeaders } from '../payments/index.js';
 
 async function callerOfRequest(request: Request, context: AppContext): Promise<McpCaller> {
-  const paymentToken = request.get('x-payment-token') || undefined;
-  const x402 = request.get('payment-signature') || request.get('x-payment') || undefined;
+  const { token: paymentToken, x402 } = credentialsFromHeaders((name) => request.get(name));
   const identity = await callerOf(context.payments.identify, { token: paymentToken, x402 }, request.ip);
-  return { paymentToken, x402, address: request.ip, identity };
+  return { paymentToken, x402: x402 as string | undefined, address: request.ip, identity };
 }
 
 /** notifications/cancelled for a plain call that runs under another POST: stop it if the same caller started it. */

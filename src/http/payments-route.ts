@@ -1,7 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import type { AppContext } from '../app.js';
 import { AppError, toAppError } from '../errors.js';
-import { parseExpiry } from '../payments/index.js';
+import { credentialsFromHeaders, parseExpiry, x402VersionOfHeaders } from '../payments/index.js';
 import { sendError, setPaymentReceipt } from './errors.js';
 import { requireOperator } from './operator-auth.js';
 
@@ -29,10 +29,10 @@ export function mountPayments(app: Express, context: AppContext): void {
     '/api/payments',
     handle(async (request, response) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
-      const presented = request.get('payment-signature') ?? request.get('x-payment') ?? undefined;
-      const { token, receipt } = await payments.buyToken(body.serviceId as string, presented, body.calls);
+      const header = (name: string) => request.get(name);
+      const { token, receipt } = await payments.buyToken(body.serviceId as string, credentialsFromHeaders(header).x402, body.calls);
       context.metrics.recordPayment({ method: 'x402', outcome: 'bought' });
-      setPaymentReceipt(response, receipt, request.get('payment-signature') ? 2 : 1);
+      setPaymentReceipt(response, receipt, x402VersionOfHeaders(header));
       response.status(201).set('Cache-Control', 'no-store').json(token);
     }),
   );

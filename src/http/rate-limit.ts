@@ -4,6 +4,7 @@ import type { AppContext } from '../app.js';
 import { AppError } from '../errors.js';
 import { clientAddressOf, trustedProxyList } from './client-address.js';
 import { sendError } from './errors.js';
+import { credentialsFromHeaders } from '../payments/index.js';
 
 /** Probes and scrapers are not clients: they are never limited. */
 const UNLIMITED = new Set(['/healthz', '/metrics']);
@@ -20,7 +21,7 @@ export function rateLimit(context: AppContext) {
   return (request: Request, response: Response, next: NextFunction) => {
     if (!rateLimiter || UNLIMITED.has(request.path)) return next();
     const keys = [`address:${clientAddressOf(request, proxies)}`];
-    const token = request.get('x-payment-token');
+    const { token } = credentialsFromHeaders((name) => request.get(name));
     if (token) keys.push(tokenKey(token));
     rateLimiter.check(keys).then(
       (decision) => {

@@ -4,7 +4,8 @@ import type { Capability } from '../catalog/capability.js';
 import { requestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
-import { paidBodyReading, paymentFrom } from './paid-body.js';
+import { paidBodyReading } from './paid-body.js';
+import { credentialsFromHeaders } from '../payments/index.js';
 import { sendError, setAnswerHeaders } from './errors.js';
 import { argumentsForImage, sendResultImage, wantedImageType } from './image-answer.js';
 import { isMultipart, isRawImage, readMultipartArguments, readRawImageArguments } from './uploads.js';
@@ -36,7 +37,7 @@ export function mountTools(app: Express, context: AppContext): void {
         tool: request.params.id,
         arguments: imageType ? argumentsForImage(request.body ?? {}, imageType) : (request.body ?? {}),
         transport: 'rest',
-        payment: paymentFrom(request),
+        payment: credentialsFromHeaders((name) => request.get(name)),
         signal,
         idempotencyKey: request.get('idempotency-key'),
       });

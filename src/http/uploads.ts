@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { argumentShapeOf } from '../catalog/schemas.js';
 import { AppError } from '../errors.js';
-import { describeBytes } from '../images/load.js';
+import { describeBytes } from '../fetch/sizes.js';
 import { declaredLength, meteredData, readBodyBytes, startReading, type BodyReading } from './body.js';
 
 /** Parameters that are not images are short: a form field longer than this is a mistake, not a parameter. */

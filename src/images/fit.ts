@@ -1,6 +1,8 @@
 import type { ImageFormat, ImageLimits } from '../catalog/capability.js';
 import { AppError } from '../errors.js';
-import { describeBytes, type LoadedImage } from './load.js';
+import { describeBytes } from '../fetch/sizes.js';
+import type { LoadedImage } from './load.js';
+import { MIME_TYPES } from './media-types.js';
 import { loadSharp } from './sharp.js';
 
 /** What was sent instead of the caller's image, so the result can be brought back to the original's size. */
@@ -11,7 +13,6 @@ export interface FittedImage {
   sent: LoadedImage;
 }
 
-const MIME_TYPES: Partial<Record<ImageFormat, string>> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /** The limits a caller's image is taken under: as large as we can bring down to the Action's own limits. */
 export function sourceLimits(limits: ImageLimits, sourceMaxBytes: number): ImageLimits {
@@ -66,7 +67,7 @@ async function scaleDown(field: string, image: LoadedImage, limits: ImageLimits,
     const quality = Math.max(60, 92 - round * 6);
     const encoded = format === 'jpeg' ? pipeline.jpeg({ quality }) : format === 'webp' ? pipeline.webp({ quality, alphaQuality: 100 }) : pipeline.png({ compressionLevel: 9 });
     const bytes = await encoded.toBuffer();
-    const sent: LoadedImage = { bytes, format, mimeType: MIME_TYPES[format] ?? 'image/png', width, height };
+    const sent: LoadedImage = { bytes, format, mimeType: MIME_TYPES[format], width, height };
     if (fits(sent, limits)) return { field, action, original: image, sent };
     scale *= round >= 2 ? 0.8 : 1;
   }

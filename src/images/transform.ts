@@ -1,9 +1,9 @@
 import { loadSharp } from './sharp.js';
-import type { OutputOptions } from './output-options.js';
+import { mediaTypeOfExtension } from './media-types.js';
+import type { OutputOptions } from '../catalog/output-options.js';
 
 const COLOURS: Record<string, string> = { white: '#ffffff', black: '#000000' };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
-const MIME_TYPES = { png: 'image/png', webp: 'image/webp', jpg: 'image/jpeg' } as const;
 
 export interface TransformedImage {
   bytes: Buffer;
@@ -32,5 +32,5 @@ export async function transformResult(bytes: Buffer, options: OutputOptions): Pr
   if (flattenOnto) image = sharp(await image.png().toBuffer()).flatten({ background: flattenOnto });
   const encoded = format === 'jpg' ? image.jpeg({ quality: 92 }) : format === 'webp' ? image.webp({ quality: 90 }) : image.png();
   const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
-  return { bytes: data, mimeType: MIME_TYPES[format], width: info.width, height: info.height };
+  return { bytes: data, mimeType: mediaTypeOfExtension(format), width: info.width, height: info.height };
 }

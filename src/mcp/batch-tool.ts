@@ -1,10 +1,11 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { BATCH_ACTION, MAX_BATCH_ITEMS, type BatchRunner } from '../calls/batch.js';
+import { BATCH_ACTION, MAX_BATCH_ITEMS, type BatchRunner } from '../batch.js';
 import type { Catalog } from '../catalog/lookup.js';
 import { toolOutputSchema } from '../catalog/schemas.js';
 import { toAppError } from '../errors.js';
+import { credentialsFromMcp } from '../payments/index.js';
 import { errorResult } from './tool-result.js';
 import { schemaOnce } from './tool-schemas.js';
 import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
@@ -59,7 +60,7 @@ export function registerBatchTool(server: McpServer, catalog: Catalog, batch: Ba
           tool: args.tool,
           items: args.items,
           transport: 'mcp',
-          payment: { token: (args as { paymentToken?: string }).paymentToken || headerToken, x402: extra._meta?.['x402/payment'] },
+          payment: credentialsFromMcp((args as { paymentToken?: unknown }).paymentToken, extra._meta, headerToken),
           signal: extra.signal,
           ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
           ...(progressToken === undefined

@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { ResultStore } from '../images/result-store.js';
-import { RESULT_RESOURCE_BASE } from '../images/result-store.js';
+import type { ResultStore } from '../results/result-store.js';
+import { RESULT_RESOURCE_BASE } from '../results/result-store.js';
 
 /**
  * Over stdio no HTTP server serves /results: stored results are this process's MCP resources instead, so every

@@ -8,11 +8,11 @@ import { exampleArguments, exampleOutput } from '../catalog/examples.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { Config } from '../config.js';
 import type { CallPipeline } from '../call.js';
-import type { BatchRunner } from '../calls/batch.js';
+import type { BatchRunner } from '../batch.js';
 import { registerBatchTool } from './batch-tool.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Progress } from '../providers/provider.js';
-import { isRefusal, type Identify, type PaymentCredentials } from '../payments/index.js';
+import { credentialsFromMcp, isRefusal, type Identify, type PaymentCredentials } from '../payments/index.js';
 import { localCaller, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
 import { toAppError } from '../errors.js';
 import { errorResult, successResult } from './tool-result.js';
@@ -55,9 +55,7 @@ const TASK_POLL_MS = 100;
 
 function splitPayment(args: Record<string, unknown>, extra: Extra, caller: McpCaller | undefined): { params: Record<string, unknown>; payment: PaymentCredentials } {
   const { paymentToken, ...params } = args;
-  const x402 = extra._meta?.['x402/payment'];
-  const token = typeof paymentToken === 'string' && paymentToken ? paymentToken : caller?.paymentToken;
-  return { params, payment: { token, x402 } };
+  return { params, payment: credentialsFromMcp(paymentToken, extra._meta, caller?.paymentToken) };
 }
 
 function progressSender(extra: Extra): ((progress: Progress) => void) | undefined {

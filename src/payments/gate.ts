@@ -6,7 +6,7 @@ import type { BatchPayment, PaymentCredentials, PaymentGate, Reservation } from 
 import type { AcceptX402, HeldX402Payment, SettleX402 } from './accept-x402.js';
 import { paymentInvalidError, paymentRequiredError, type AnswerContext } from './answers.js';
 import { isRefusal, presentedVersion } from './payload.js';
-import { presentsX402, type Identify } from './identity.js';
+import { presentsX402, type Identify } from './who-pays.js';
 import { AppError } from '../errors.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
 import { purchaseOfBatch, purchaseOfCall, type Purchase } from './requirements.js';

@@ -7,5 +7,5 @@ export type { CallRecordStore, JobRecord } from './store.js';
 export { paymentIdentifierOf } from './payload.js';
 export { PaymentRequiredError } from './answers.js';
 export { parseExpiry } from './tokens.js';
-export { presentsX402, type Identify } from './identity.js';
+export { credentialsFromHeaders, credentialsFromMcp, presentsX402, x402VersionOfHeaders, type HeaderReader, type Identify } from './who-pays.js';
 export { isRefusal } from './payload.js';

@@ -10,7 +10,7 @@ import { createFacilitator, type Facilitator } from './facilitator.js';
 import { createFreeGate, createPaymentGate } from './gate.js';
 import type { PaymentGate } from './types.js';
 import { openLedger } from './ledger.js';
-import { createIdentify, type Identify } from './identity.js';
+import { createIdentify, type Identify } from './who-pays.js';
 import { assetDomainOf } from './networks.js';
 import { presentedVersion } from './payload.js';
 import { purchaseOfToken, type X402Offer } from './requirements.js';

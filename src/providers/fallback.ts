@@ -3,7 +3,8 @@ import type { ProviderName } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { CircuitBreaker } from './breaker.js';
-import type { Provider, ProviderCall, ProviderResult } from './provider.js';
+import type { Provider, ProviderCall } from './provider.js';
+import type { ProviderResult } from '../results/types.js';
 
 /**
  * The provider's trouble, not the caller's: throttling, outages, timeouts (UPSTREAM_ERROR), credentials it refused.

@@ -11,7 +11,8 @@ import { createAidgeProvider } from './aidge/index.js';
 import { createCircuitBreaker, type CircuitBreaker } from './breaker.js';
 import { createFallbackChain } from './fallback.js';
 
-export type { Provider, ProviderCall, ProviderResult, ResultImage, Progress } from './provider.js';
+export type { Provider, ProviderCall, Progress } from './provider.js';
+export type { ProviderResult, ResultImage } from '../results/types.js';
 
 export interface ProviderRegistry {
   /** The configured providers in the order they are tried, joined by commas (`alibaba`, `local`, `ailabtools,alibaba`). */

@@ -1,7 +1,7 @@
 import type { Capability, ImageLimits } from '../catalog/capability.js';
 import type { LoadedImage } from '../images/load.js';
-import type { ResultStore } from '../images/result-store.js';
-import type { ProviderName } from '../config.js';
+import type { ResultStore } from '../results/result-store.js';
+import type { ProviderResult } from '../results/types.js';
 
 export interface Progress {
   progress: number;
@@ -21,23 +21,6 @@ export interface ProviderCall {
   signal?: AbortSignal;
   /** Told the JobId of an asynchronous job as soon as it is submitted, before it is followed. */
   onJobSubmitted?: (jobId: string) => Promise<void>;
-}
-
-/** An image the provider produced, so adapters can inline it without fetching it again. */
-export interface ResultImage {
-  field: string;
-  url: string;
-  mimeType: string;
-  bytes: Buffer;
-}
-
-export interface ProviderResult {
-  requestId: string;
-  /** Alibaba's `Data` object, PascalCase field names as the reference documents them. */
-  data: Record<string, unknown>;
-  images?: ResultImage[];
-  /** Who served the call (a fallback chain names the member that answered); `data.Provider` in the answer. */
-  provider?: ProviderName;
 }
 
 export interface Provider {

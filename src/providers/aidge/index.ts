@@ -1,7 +1,7 @@
 import type { ImageLimits } from '../../catalog/capability.js';
 import type { ProvidersConfig } from '../../config.js';
 import { AppError } from '../../errors.js';
-import type { ImageLoadOptions } from '../../images/load.js';
+import type { FetchOptions } from '../../fetch/fetch-url.js';
 import type { Provider, ProviderCall } from '../provider.js';
 import { maskFromCutout } from '../peer/alpha-mask.js';
 import { limitRefusal } from '../peer/limits.js';
@@ -28,7 +28,7 @@ export interface AidgeProviderOptions {
   settings: ProvidersConfig['aidge'] & { appKey: string; appSecret: string };
   silenceMs: number;
   /** The guard result images are fetched under (for the mask made from a cutout). */
-  images: ImageLoadOptions;
+  images: FetchOptions;
 }
 
 function cutoutOf(call: ProviderCall) {

@@ -16,8 +16,8 @@ import type { LoadedImage } from '../../images/load.js';
 import type { ActionCaller } from './client.js';
 import { fromSdkError } from './errors.js';
 import { retrying, type RetryOptions } from './retry.js';
-import { guardedLookup, type LookupGuard } from '../../images/address-guard.js';
-import { httpsModule } from '../../images/https-module.js';
+import { guardedLookup, type LookupGuard } from '../../fetch/address-guard.js';
+import { httpsModule } from '../../fetch/https-module.js';
 
 export interface UploadGrant {
   accessKeyId: string;

@@ -3,7 +3,8 @@ import { imageFieldOf, type Capability, type ImageRole, type LocalModel } from '
 import { AppError } from '../../errors.js';
 import type { LoadedImage } from '../../images/load.js';
 import type { Logger } from '../../logger.js';
-import type { Provider, ProviderCall, ProviderResult } from '../provider.js';
+import type { Provider, ProviderCall } from '../provider.js';
+import type { ProviderResult } from '../../results/types.js';
 import { parseReturnForm, renderCutout, encodeMask, type EncodedImage } from './alpha-output.js';
 import { applyInputAlpha, decodeImage } from './image-io.js';
 import { createIsnet, isnetStatus, ISNET_RESOLUTION, type IsnetSettings, type SalientObjectModel } from './isnet.js';

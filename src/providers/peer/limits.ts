@@ -1,5 +1,6 @@
 import type { ImageLimits } from '../../catalog/capability.js';
-import { describeBytes, type LoadedImage } from '../../images/load.js';
+import { describeBytes } from '../../fetch/sizes.js';
+import { type LoadedImage } from '../../images/load.js';
 
 /**
  * Why a peer cannot take this image under its own documented limits (which differ from Alibaba's, checked before),

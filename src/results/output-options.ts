@@ -1,7 +1,5 @@
 import { OUTPUT_OPTION_NAMES, type OutputOptions } from '../catalog/output-options.js';
 
-export type { DeliveryMode, OutputOptions } from '../catalog/output-options.js';
-
 /** True when sharp has to rework the provider's image. */
 export function wantsTransform(options: OutputOptions): boolean {
   return (

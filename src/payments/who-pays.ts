@@ -1,3 +1,5 @@
+// Who pays, in one place: the credentials a request presents (headers, MCP arguments and `_meta`), and who they
+// prove the caller is.
 import { decodePayment, isRefusal } from './payload.js';
 import { chainIdOf } from './networks.js';
 import { REASON, refuse, type PaymentRefusal } from './reasons.js';
@@ -15,6 +17,25 @@ import { signatureRefusal } from './verify.js';
 export type Identify = (credentials: PaymentCredentials, options?: IdentityOptions) => Promise<string | PaymentRefusal | undefined>;
 
 export const presentsX402 = (credentials: PaymentCredentials): boolean => credentials.x402 !== undefined && credentials.x402 !== null && credentials.x402 !== '';
+
+/** An HTTP request's headers, by case-insensitive name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+/** What an HTTP request presents to pay: `X-Payment-Token`, or x402 (v2 `PAYMENT-SIGNATURE`, v1 `X-PAYMENT`). */
+export function credentialsFromHeaders(header: HeaderReader): PaymentCredentials {
+  return { token: header('x-payment-token') || undefined, x402: header('payment-signature') || header('x-payment') || undefined };
+}
+
+/** Which x402 version an HTTP caller speaks, so its receipt comes back in the header it reads. */
+export const x402VersionOfHeaders = (header: HeaderReader): 1 | 2 => (header('payment-signature') ? 2 : 1);
+
+/**
+ * What an MCP tool call presents: the `paymentToken` argument (else the request's X-Payment-Token header over HTTP)
+ * and an x402 PaymentPayload in `_meta["x402/payment"]`.
+ */
+export function credentialsFromMcp(paymentToken: unknown, meta: Record<string, unknown> | undefined, headerToken?: string): PaymentCredentials {
+  return { token: typeof paymentToken === 'string' && paymentToken ? paymentToken : headerToken, x402: meta?.['x402/payment'] };
+}
 
 export function createIdentify(dependencies: { offer: X402Offer; store: () => Promise<LedgerStore>; now: () => number }): Identify {
   const { offer, store, now } = dependencies;

@@ -1,5 +1,5 @@
-import type { ResultImage } from '../providers/provider.js';
-import { loadSharp } from './sharp.js';
+import type { ResultImage } from './types.js';
+import { loadSharp } from '../images/sharp.js';
 
 export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
 

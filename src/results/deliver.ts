@@ -1,19 +1,21 @@
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
-import { isInside, resolvePlaces } from './places.js';
-import { RESULT_EXTENSIONS } from './media-types.js';
+import { isInside, resolvePlaces } from '../images/places.js';
+import { MIME_TYPES, RESULT_EXTENSIONS } from '../images/media-types.js';
 import path from 'node:path';
-import { probeImage } from './probe.js';
+import { probeImage } from '../images/probe.js';
 import { AppError } from '../errors.js';
-import type { ProviderResult, ResultImage } from '../providers/provider.js';
+import type { ProviderResult, ResultImage } from './types.js';
 import type { ResultStore } from './result-store.js';
 import type { ResultShape } from '../catalog/capability.js';
-import { fetchImageBytes, MIME_TYPES, redactUrl, type ImageLoadOptions } from './load.js';
-import { transformResult } from './transform.js';
+import { fetchImageBytes, redactUrl } from '../fetch/fetch-url.js';
+import type { ImageLoadOptions } from '../images/load.js';
+import { transformResult } from '../images/transform.js';
 import { findResultImages, replaceAt } from './result-fields.js';
-import { wantsTransform, type DeliveryMode, type OutputOptions } from './output-options.js';
-import { fittedNote, type FittedImage } from './fit.js';
-import { restoreToOriginal } from './restore.js';
+import { wantsTransform } from './output-options.js';
+import type { DeliveryMode, OutputOptions } from '../catalog/output-options.js';
+import { fittedNote, type FittedImage } from '../images/fit.js';
+import { restoreToOriginal } from '../images/restore.js';
 import { base64Length, previewWithin } from './preview.js';
 
 /** REST data: URLs; past this a result belongs behind a link. (MCP's cap is IMAGESEG_INLINE_MAX_BYTES.) */

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, toAppError, withPayment } from '../errors.js';
-import type { Catalog } from '../catalog/lookup.js';
-import type { Capability } from '../catalog/capability.js';
-import type { ToolOutput } from '../catalog/schemas.js';
-import type { CallerKind } from '../images/deliver.js';
-import type { Logger } from '../logger.js';
-import { freeBatch, type BatchCredit, type BatchPayment, type CallRecordStore, type PaymentCredentials, type PaymentGate } from '../payments/index.js';
-import type { Progress, ResultImage } from '../providers/provider.js';
-import type { CallPipeline } from '../call.js';
-import { afterSettling } from './after-settling.js';
-import { claimIdentity, idempotencyKeyOf, identityOf, type IdempotentIdentity } from './idempotency.js';
+import { AppError, toAppError, withPayment } from './errors.js';
+import type { Catalog } from './catalog/lookup.js';
+import type { Capability } from './catalog/capability.js';
+import type { ToolOutput } from './catalog/schemas.js';
+import type { CallerKind } from './results/deliver.js';
+import { freeBatch, type BatchCredit, type BatchPayment, type PaymentCredentials } from './payments/index.js';
+import type { Progress } from './providers/provider.js';
+import type { ResultImage } from './results/types.js';
+import type { CallPipeline } from './call.js';
+import { afterSettling } from './calls/after-settling.js';
+import { claimKey, type ClaimDependencies } from './calls/claim.js';
+import type { IdempotentIdentity } from './calls/idempotency.js';
+import { answeredError, cancelledError, resolveCapability } from './calls/steps.js';
 
 export const MAX_BATCH_ITEMS = 20;
 /** Items run this many at a time: enough to overlap provider round trips, few enough to be fair to other callers. */
@@ -43,13 +45,8 @@ export interface BatchOutcome {
   replayed?: boolean;
 }
 
-export interface BatchDependencies {
+export interface BatchDependencies extends ClaimDependencies {
   catalog: Catalog;
-  payments: PaymentGate;
-  records: () => Promise<CallRecordStore>;
-  leaseMs: number;
-  recordTtlMs: number;
-  logger: Logger;
   pipeline: CallPipeline;
 }
 
@@ -90,7 +87,7 @@ function credited(results: ItemResult[]): ItemResult[] {
  * before the batch answer is ready and recorded; nothing after the commit can fail the batch.
  */
 export function createBatchRunner(dependencies: BatchDependencies): BatchRunner {
-  const { catalog, payments, records, leaseMs, logger, pipeline } = dependencies;
+  const { catalog, payments, records, logger, pipeline } = dependencies;
 
   async function runItems(request: BatchRequest, capability: Capability, items: Record<string, unknown>[], payment: BatchPayment) {
     const inline: ResultImage[] = [];
@@ -159,26 +156,22 @@ export function createBatchRunner(dependencies: BatchDependencies): BatchRunner 
     } catch (error) {
       await payment.release().catch((releaseError: unknown) => logger.error({ err: releaseError }, 'batch payment could not be released; its holds lapse with their lease'));
       await dropKey().catch((dropError: unknown) => logger.error({ err: dropError }, 'batch idempotency key could not be freed; it frees itself when its lease ends'));
-      const appError = request.signal?.aborted ? new AppError('INTERNAL', 'The batch was stopped: the caller cancelled it or went away; nothing was charged', { retryable: true, details: { cancelled: true } }) : toAppError(error);
+      const appError = request.signal?.aborted ? cancelledError(request.signal, undefined, 'batch') : toAppError(error);
       throw withPayment(appError, payment === freeBatch ? 'none' : 'released');
     }
   }
 
   async function runBatch(request: BatchRequest): Promise<BatchOutcome> {
-    const capability = catalog.find(request.tool);
-    if (!capability) throw new AppError('NOT_FOUND', `No capability named "${request.tool}"; see /api/catalog/search or tools/list`, { details: { tool: request.tool } });
+    const capability = resolveCapability(catalog, request.tool);
     if (capability.jobResult) throw new AppError('INVALID_ARGUMENT', `${capability.tool} is not run in batches: fetch each job's result on its own`, { details: { fields: ['tool'] } });
     const items = itemsOf(request.items);
-    const key = idempotencyKeyOf(request.idempotencyKey, request.payment);
-    if (key === undefined) return runOnce(request, capability, items);
-    const identity = identityOf(key, await payments.identify(capability, request.payment ?? {}), capability, `batch:${request.transport}`, { items });
-    const recorded = await claimIdentity(await records(), identity, leaseMs, dependencies.recordTtlMs);
-    if (recorded) return { capability, output: recorded.output, inline: [], receipt: recorded.receipt, replayed: true };
-    return runOnce(request, capability, items, identity);
+    const claim = await claimKey(dependencies, capability, request, { transport: `batch:${request.transport}`, args: { items } });
+    if (claim.replayed) return { capability, output: claim.replayed.output, inline: [], receipt: claim.replayed.receipt, replayed: true };
+    return runOnce(request, capability, items, claim.identity);
   }
 
-  return (request) => runBatch(request).catch((error: unknown) => {
-    const appError = toAppError(error);
-    throw appError.options.details?.payment === undefined ? withPayment(appError, 'none') : appError;
-  });
+  return (request) =>
+    runBatch(request).catch((error: unknown) => {
+      throw answeredError(error);
+    });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { RESULT_EXTENSIONS, mediaTypeOfExtension } from './media-types.js';
+import { RESULT_EXTENSIONS, mediaTypeOfExtension } from '../images/media-types.js';
 
 export interface StoredResult {
   id: string;
