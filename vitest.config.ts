@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Suites that start no server, process or model: they run side by side. */
-const PURE = ['test/authorization-signer.test.ts', 'test/catalog.test.ts', 'test/poll-schedule.test.ts', 'test/image-inputs.test.ts', 'test/tasks-store.test.ts', 'test/payments-ledger.test.ts', 'test/tool-listing.test.ts', 'test/configuration-docs.test.ts'];
+const PURE = ['test/authorization-signer.test.ts', 'test/catalog.test.ts', 'test/poll-schedule.test.ts', 'test/image-inputs.test.ts', 'test/tasks-store.test.ts', 'test/payments-ledger.test.ts', 'test/tool-listing.test.ts', 'test/configuration-docs.test.ts', 'test/docs-links.test.ts'];
 
 export default defineConfig({
   test: {

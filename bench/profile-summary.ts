@@ -8,7 +8,7 @@
  * much time would go if everything under that owner were free.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,13 +38,14 @@ const OURS_FILE = /\/(?:dist\/)?((?:src|tools|bench|test)\/.*)$/;
 export function throughSourceMaps(profile: Profile): Profile {
   const maps = new Map<string, SourceMap | null>();
   const mapOf = (file: string) => {
-    if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null);
+    if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload) : null);
     return maps.get(file)!;
   };
   const nodes = profile.nodes.map((node) => {
     const { url, lineNumber, columnNumber = 0 } = node.callFrame;
     const file = url.startsWith('file://') ? fileURLToPath(url) : null;
-    const entry = (file ? mapOf(file)?.findEntry(lineNumber, columnNumber) : undefined) as { originalSource?: string; originalLine?: number } | undefined;
+    // findEntry answers {} where no mapping covers the position.
+    const entry: Partial<SourceMapping> | undefined = file ? mapOf(file)?.findEntry(lineNumber, columnNumber) : undefined;
     if (!file || entry?.originalSource === undefined) return node;
     return { ...node, callFrame: { ...node.callFrame, url: path.resolve(path.dirname(file), entry.originalSource), lineNumber: entry.originalLine ?? 0 } };
   });
@@ -60,19 +61,19 @@ export function ownerOf(url: string, functionName: string): string {
     return '(native)';
   }
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (modules) return modules[1]!;
+  if (modules) return modules[1];
   if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
   const ours = OURS.exec(url);
-  if (ours) return ours[1]!;
+  if (ours) return ours[1];
   return url;
 }
 
 /** A frame's file, short: `src/payments/gate.js`, `sharp/lib/output.js`, `node:internal/...`. */
 function shortFile(url: string): string {
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+\/.*)$/.exec(url);
-  if (modules) return modules[1]!;
+  if (modules) return modules[1];
   const ours = OURS_FILE.exec(url);
-  return ours ? ours[1]! : url;
+  return ours ? ours[1] : url;
 }
 
 const frameKey = (frame: ProfileNode['callFrame']) => `${frame.functionName || '(anonymous)'} ${frame.url ? shortFile(frame.url) : ownerOf(frame.url, frame.functionName)}:${frame.lineNumber + 1}`;

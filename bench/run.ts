@@ -46,7 +46,7 @@ async function runRows(selected: readonly Row[], workDirectory: string, timings:
       results.push(...(await row.run(workDirectory)));
     } catch (error) {
       process.stderr.write(`  failed: ${(error as Error).stack ?? String(error)}\n`);
-      results.push({ row: row.title.split('.')[0]!, metric: row.title, pending: `failed: ${(error as Error).message.split('\n')[0]}` });
+      results.push({ row: row.title.split('.')[0], metric: row.title, pending: `failed: ${(error as Error).message.split('\n')[0]}` });
     }
     timings[row.name] = (timings[row.name] ?? 0) + Math.round((performance.now() - rowStarted) / 1000);
     process.stderr.write(`  done in ${Math.round((performance.now() - rowStarted) / 1000)} s\n`);
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     writeResults(file, runs.flat(), { settings: SETTINGS, repeat, rowSeconds: timings, totalSeconds, table: summary });
   } else {
     file = path.join(RESULTS_DIR, only ? `partial-${names}.json` : 'latest.json');
-    writeResults(file, runs[0]!, { settings: SETTINGS, rowSeconds: timings, totalSeconds, table: renderTable(runs[0]!) });
+    writeResults(file, runs[0], { settings: SETTINGS, rowSeconds: timings, totalSeconds, table: renderTable(runs[0]) });
   }
   process.stderr.write(`written to ${path.relative(process.cwd(), file)} (${totalSeconds} s)\n`);
 }

@@ -102,7 +102,7 @@ export function createAppContext(config: Config, logger: Logger = createLogger(c
 export async function closeAppContext(context: AppContext): Promise<void> {
   // A sweep in progress finishes before the stores it uses close.
   const stopped = await Promise.allSettled([context.sweeper.stop()]);
-  const closing = [context.payments.close(), context.tasks.close(), context.results.close(), context.rateLimiter?.close()];
+  const closing = [context.payments.close(), context.tasks.close(), context.results.close(), ...(context.rateLimiter ? [context.rateLimiter.close()] : [])];
   for (const outcome of [...stopped, ...(await Promise.allSettled(closing))]) {
     if (outcome.status === 'rejected') context.logger.warn({ err: (outcome.reason as Error)?.message }, 'a store did not close cleanly');
   }

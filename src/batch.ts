@@ -61,7 +61,7 @@ function itemsOf(items: unknown): Record<string, unknown>[] {
 }
 
 async function eachAtMost<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
+  const results = new Array<T>(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {

@@ -1,10 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_FACILITATOR_URL } from './payments/facilitator.js';
 
 /**
  * Every environment variable the product reads, with its meaning and default: the one source that `loadConfig`
- * (src/config.ts), `--help`, server.json and the README's environment table (src/config-environment-docs.ts) use.
+ * (src/config.ts), `--help`, server.json and the environment table in docs/operators.md (src/config-environment-docs.ts) use.
  * A description is markdown (`code` in backticks). `derivedDefault` names a default that `loadConfig` works out
  * at start-up rather than one the schema can hold.
  */
@@ -34,7 +33,7 @@ function isOrigin(text: string): boolean {
   }
 }
 
-/** The product's settings, in the order `--help` and the README list them. */
+/** The product's settings, in the order `--help` and docs/operators.md list them. */
 export const settingsSchema = z.object({
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional().describe('Alibaba Cloud AccessKey id; with the secret, tools call Alibaba imageseg through the official SDK'),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional().describe('Alibaba Cloud AccessKey secret'),
@@ -104,7 +103,8 @@ export const settingsSchema = z.object({
     .default('eip155:84532')
     .describe('CAIP-2 network of x402 payments; the default is Base Sepolia'),
   X402_ASSET: z.string().default('0x036CbD53842c5426634e7929541eC2318f3dCF7e').describe("address of the USDC contract on `X402_NETWORK`; the default is Base Sepolia's"),
-  X402_FACILITATOR_URL: z.string().url().optional().meta({ description: 'x402 facilitator that verifies and settles payments', derivedDefault: `\`${DEFAULT_FACILITATOR_URL}\`` }),
+  // The public x402.org facilitator, as @x402/core uses it when given no URL (testnets).
+  X402_FACILITATOR_URL: z.string().url().default('https://x402.org/facilitator').describe('x402 facilitator that verifies and settles payments'),
   DATABASE_URL: z
     .string()
     .min(1)

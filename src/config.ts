@@ -64,7 +64,7 @@ export interface Config {
   /** The embedded models: `modelDirectory` caches models derived from the packages' weights (the data directory's `models/`). */
   local: { modelDirectory: string; memoryArena: boolean };
   payments: 'required' | 'off';
-  x402: { payTo?: string; network: string; asset: string; facilitatorUrl?: string };
+  x402: { payTo?: string; network: string; asset: string; facilitatorUrl: string };
   databaseUrl: string;
   publicBaseUrl: string;
   adminToken?: string;

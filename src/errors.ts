@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-/** Error codes of the public contract (DESIGN.md); each maps to one HTTP status. */
+
+/** Error codes of the public contract (docs/ARCHITECTURE.md; users' table in docs/http-api.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
   INVALID_ARGUMENT: 400,
   UNAUTHORIZED: 401,

@@ -64,7 +64,7 @@ function buildMetrics({ Counter, Gauge, Histogram, Registry, collectDefaultMetri
   const calls = new Counter({ name: 'imageseg_calls_total', help: 'Tool calls by tool, provider and outcome (ok or an error code)', labelNames: ['tool', 'provider', 'outcome'] as const, registers });
   const duration = new Histogram({
     name: 'imageseg_call_duration_seconds',
-    help: 'Tool call duration, payment to answer',
+    help: 'Tool call duration, request to answer (validation, payment, images, provider, delivery)',
     labelNames: ['tool', 'provider'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
     registers,
@@ -81,7 +81,7 @@ function buildMetrics({ Counter, Gauge, Histogram, Registry, collectDefaultMetri
     labelNames: ['tool', 'provider', 'reason'] as const,
     registers,
   });
-  const payments = new Counter({ name: 'imageseg_payments_total', help: 'Payment steps by method (token, x402) and outcome', labelNames: ['method', 'outcome'] as const, registers });
+  const payments = new Counter({ name: 'imageseg_payments_total', help: 'Payment steps by method (token, x402, none: an unpaid call refused) and outcome', labelNames: ['method', 'outcome'] as const, registers });
   const revenue = new Counter({ name: 'imageseg_revenue_usd_total', help: 'USD charged for delivered calls, by service', labelNames: ['service'] as const, registers });
   const outstanding = new Gauge({ name: 'imageseg_reservations_outstanding', help: 'Payments reserved by calls in flight in this process', registers });
   const providerLatency = new Histogram({

@@ -53,7 +53,7 @@ export function observedGate(gate: PaymentGate, metrics: Metrics): PaymentGate {
     },
     // Token-paid items reserve through `reserve` above and are counted there; an x402 batch's one settlement is not.
     reserveBatch: (capability, credentials, items) => gate.reserveBatch(capability, credentials, items),
-    resume: (capability, kept) => observe(gate.resume(capability, kept), JSON.parse(kept).kind === 'token' ? 'token' : 'x402', capability),
+    resume: (capability, kept) => observe(gate.resume(capability, kept), (JSON.parse(kept) as { kind: string }).kind === 'token' ? 'token' : 'x402', capability),
     identify: (capability, credentials, options) => gate.identify(capability, credentials, options),
   };
 }

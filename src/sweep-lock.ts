@@ -1,9 +1,8 @@
 import type pg from 'pg';
 import { isPostgresUrl } from './config.js';
 import type { Logger } from './logger.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
-/** Agreed by every replica: the one holding it sweeps, the others skip that round. */
-export const SWEEP_LOCK = 402_2019_1233;
 
 /** One sweeper at a time on a database several processes share. */
 export interface SweepLock {
@@ -25,7 +24,7 @@ export function openSweepLock(databaseUrl: string, logger?: Logger): SweepLock {
     async whileHeld(work) {
       const { pool, inTransaction } = await open();
       return inTransaction(pool, async (client) => {
-        const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS held', [SWEEP_LOCK]);
+        const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS held', [ADVISORY_LOCKS.sweep]);
         return rows[0].held ? work() : undefined;
       });
     },

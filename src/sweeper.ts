@@ -20,7 +20,7 @@ export interface SweeperOptions {
   /** The sweeper's own: closed by `stop`. */
   lock: SweepLock;
   /** Gives back the payment of a job whose hold ended; the job is already closed as released. */
-  releaseHold(job: JobRecord): Promise<void>;
+  releaseHold: (job: JobRecord) => Promise<void>;
   /** IMAGESEG_RECORD_TTL_SECONDS, in ms. */
   recordTtlMs: number;
   /** IMAGESEG_RESULT_TTL, in ms. */

@@ -10,7 +10,7 @@ function readManifest(): { name: string; version: string } {
     if (parent === directory) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
     directory = parent;
   }
-  return JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8'));
+  return JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as { name: string; version: string };
 }
 
 const manifest = readManifest();

@@ -1,7 +1,7 @@
 import https from 'node:https';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlibabaEmulator, OpenPlatformEmulator, OssEmulator } from './emulator/index.js';
+import type { AlibabaEmulator, OssEmulator } from './emulator/index.js';
 import type { TestServer } from './support/server.js';
 import { decodeAlpha, iou, texturedDisc } from './support/images.js';
 import { createLogger } from '../src/logger.js';
@@ -10,14 +10,13 @@ import { startUploadStack, type UploadStack } from './support/upload-stack.js';
 
 let emulator: AlibabaEmulator;
 let oss: OssEmulator;
-let openPlatform: OpenPlatformEmulator;
 let server: TestServer;
 let stack: UploadStack;
 let ossAgent: https.Agent;
 
 beforeAll(async () => {
   stack = await startUploadStack();
-  ({ emulator, oss, openPlatform, server } = stack);
+  ({ emulator, oss, server } = stack);
   // The one thing a test adds to the production wiring (as in upload.test.ts): an agent that trusts the OSS emulator.
   ossAgent = oss.createAgent();
   const provider = createAlibabaProvider(server.context.config, createLogger('silent'), { ossAgent });

@@ -4,7 +4,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from '@x402/core/http';
-import type { PaymentRequired } from '@x402/core/types';
 import { startAlibabaEmulator, type AlibabaEmulator } from './emulator/index.js';
 import { startFacilitator, type LoopbackFacilitator } from './facilitator/index.js';
 import { emulatorEnvironment, startTestServer, type TestServer } from './support/server.js';
@@ -61,7 +60,7 @@ describe('POST /api/batch/<serviceId>', () => {
     const answer = await batch({ items });
     expect(answer.status).toBe(402);
     const required = decodePaymentRequiredHeader(answer.headers.get('payment-required')!);
-    expect(required.accepts[0]!.amount).toBe(String(4n * PRICE));
+    expect(required.accepts[0].amount).toBe(String(4n * PRICE));
     expect(required.resource.url).toBe(`${server.url}/api/batch/${SERVICE}`);
     expect(answer.body.message).toContain('USD 0.80 for 4 calls');
     expect(segmentCalls()).toBe(before);
@@ -90,7 +89,7 @@ describe('POST /api/batch/<serviceId>', () => {
 
   it('settles an x402 batch once and gives the value of the failed item back as a payment token', async () => {
     const unpaid = await batch({ items });
-    const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!) as PaymentRequired;
+    const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!);
     const payload = await payer.pay(required);
     const balance = facilitator.balanceOf(payer.address);
     const answer = await batch({ items }, { 'PAYMENT-SIGNATURE': encodePaymentSignatureHeader(payload) });
@@ -194,7 +193,7 @@ describe('the batch_segmentation MCP tool', () => {
     const result = (await client.callTool({ name: 'batch_segmentation', arguments: { tool: 'product_background_removal', items } })) as CallToolResult;
     expect(result.isError).toBe(true);
     const structured = result.structuredContent as { accepts: Array<{ amount: string }>; data: { Action: string } };
-    expect(structured.accepts[0]!.amount).toBe(String(4n * PRICE));
+    expect(structured.accepts[0].amount).toBe(String(4n * PRICE));
     expect(structured.data.Action).toBe('Batch');
   });
 });

@@ -43,7 +43,7 @@ describe('catalog', () => {
       if (images.length === 0) continue;
       expect(images.filter(([, image]) => image?.role === 'primary')).toHaveLength(1);
       for (const [field, image] of images) {
-        const description = (inputJsonSchemaOf(capability) as { properties: Record<string, { description: string }> }).properties[field]!.description;
+        const description = (inputJsonSchemaOf(capability) as { properties: Record<string, { description: string }> }).properties[field].description;
         expect(description).toContain(`at most ${Number((image!.maxBytes / 1024 / 1024).toFixed(2))} MB`);
         if (image!.maxSide) expect(description).toContain(`smaller than ${image!.maxSide}x${image!.maxSide} pixels`);
         if (image!.minSide) expect(description).toContain(`larger than ${image!.minSide}x${image!.minSide}`);
@@ -105,7 +105,7 @@ describe('catalog', () => {
 
   it('publishes a valid OpenAPI 3.1 document covering every endpoint', async () => {
     const document = buildOpenApi(capabilities, { serverUrl: 'http://127.0.0.1:8402', version: '0.0.0', available: () => true });
-    const result = await new Validator().validate(document as unknown as Parameters<Validator['validate']>[0]);
+    const result = await new Validator().validate(document);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const paths = Object.keys(document.paths as object);

@@ -20,7 +20,7 @@ function environmentPage(): { file: string; block: string } {
 /** The names `loadConfig` looks up when given an empty environment: every variable it can read. */
 function variablesReadByLoadConfig(): string[] {
   const read = new Set<string>();
-  const spy = new Proxy({} as NodeJS.ProcessEnv, {
+  const spy = new Proxy({}, {
     get: (_target, name) => (typeof name === 'string' && read.add(name), undefined),
     has: (_target, name) => (typeof name === 'string' && read.add(name), false),
   });

@@ -119,7 +119,7 @@ describe('inline images that fit a model\'s context (MCP over HTTP)', () => {
       expect(inline.data.length).toBeLessThanOrEqual(1024);
       const output = result.structuredContent as { content: string; data: { Elements: Array<{ ImageURL: string }> } };
       expect(output.content).toMatch(/preview of the 200x160 result/);
-      const full = await fetch(output.data.Elements[0]!.ImageURL);
+      const full = await fetch(output.data.Elements[0].ImageURL);
       expect((await sharp(Buffer.from(await full.arrayBuffer())).metadata()).width).toBe(200);
     } finally {
       await client.close();

@@ -102,7 +102,7 @@ describe('x402 Bazaar metadata in every 402 answer', () => {
       expectValidBazaar(bazaar, 'http');
       expect(bazaar.info.input).toMatchObject({ type: 'http', method: 'POST', bodyType: 'json' });
       // What a facilitator does with a payment that echoes the extensions: the resource is listed.
-      const discovered = extractDiscoveryInfo({ x402Version: 2, resource: required.resource, accepted: required.accepts[0]!, payload: {}, extensions: required.extensions }, required.accepts[0]!);
+      const discovered = extractDiscoveryInfo({ x402Version: 2, resource: required.resource, accepted: required.accepts[0], payload: {}, extensions: required.extensions }, required.accepts[0]);
       expect(discovered?.resourceUrl).toBe(`${server.url}/api/tools/${capability.serviceId}`);
     }
   });

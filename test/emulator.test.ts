@@ -16,7 +16,7 @@ import { bmp24 } from './support/images.js';
 // `module.exports`, so the class is `.default` of it; vitest (interopDefault) already unwraps it to the class.
 type ImagesegClientClass = typeof ImagesegModule.default;
 const ImagesegClient: ImagesegClientClass =
-  typeof ImagesegModule === 'function' ? (ImagesegModule as unknown as ImagesegClientClass) : ImagesegModule.default;
+  typeof ImagesegModule === 'function' ? (ImagesegModule) : ImagesegModule.default;
 type Client = InstanceType<ImagesegClientClass>;
 
 interface ApiResponse { body: any; headers: Record<string, string>; statusCode: number }
@@ -139,7 +139,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     expect(out.contentType).toBe('image/png');
     expect(out.channels).toBe(4);
     expect([out.width, out.height]).toEqual([W, H]);
-    const score = iou(W, H, (i) => out.rgba[i * 4 + 3]! >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r));
+    const score = iou(W, H, (i) => out.rgba[i * 4 + 3] >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r));
     expect(score).toBeGreaterThan(0.9);
     const centre = (CIRCLE.cy * W + CIRCLE.cx) * 4;
     expect([...out.rgba.subarray(centre, centre + 4)]).toEqual([...RED, 255]);
@@ -152,7 +152,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     const client = makeClient();
     const mask = await fetchImage((await call(client, 'SegmentCommodity', { ImageURL: circleUrl, ReturnForm: 'mask' })).body.Data.ImageURL);
     expect(mask.channels).toBe(1);
-    expect(iou(W, H, (i) => mask.rgba[i * 4]! >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
+    expect(iou(W, H, (i) => mask.rgba[i * 4] >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
 
     const white = await fetchImage((await call(client, 'SegmentCommonImage', { ImageURL: circleUrl, ReturnForm: 'whiteBK' })).body.Data.ImageURL);
     expect(white.channels).toBe(3);
@@ -169,7 +169,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     const client = makeClient();
     for (const bytes of [bmp24(W, H, rgb), await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer()]) {
       const out = await fetchImage((await call(client, 'SegmentCommonImage', { ImageURL: emu.hostImage(bytes) })).body.Data.ImageURL);
-      expect(iou(W, H, (i) => out.rgba[i * 4 + 3]! >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
+      expect(iou(W, H, (i) => out.rgba[i * 4 + 3] >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
     }
   });
 
@@ -178,7 +178,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     const res = await call(makeClient(), 'SegmentHead', { ImageURL: emu.hostImage(await png(300, 200, two)) });
     const elements = res.body.Data.Elements as Array<{ ImageURL: string; X: number; Y: number; Width: number; Height: number }>;
     expect(elements).toHaveLength(2);
-    const big = elements[0]!;
+    const big = elements[0];
     expect(Object.keys(big).sort()).toEqual(['Height', 'ImageURL', 'Width', 'X', 'Y']);
     expect(Math.abs(big.X - 170)).toBeLessThanOrEqual(1);
     expect(Math.abs(big.Y - 40)).toBeLessThanOrEqual(1);
@@ -190,11 +190,11 @@ describe('imageseg emulator, real SDK, sync calls', () => {
   it('RefineMask aligns a coarse mask with the image', async () => {
     const coarseRgb = paint(W, H, (x, y) => (inDisc(x, y, CIRCLE.cx + 4, CIRCLE.cy - 3, CIRCLE.r + 4) ? WHITE : [0, 0, 0]));
     const truth = (x: number, y: number): boolean => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r);
-    const coarseIou = iou(W, H, (i) => coarseRgb[i * 3]! >= 128, truth);
+    const coarseIou = iou(W, H, (i) => coarseRgb[i * 3] >= 128, truth);
     const res = await call(makeClient(), 'RefineMask', { ImageURL: circleUrl, MaskImageURL: emu.hostImage(await png(W, H, coarseRgb)) });
     const refined = await fetchImage(res.body.Data.Elements[0].ImageURL);
     expect(refined.channels).toBe(1);
-    const refinedIou = iou(W, H, (i) => refined.rgba[i * 4]! >= 128, truth);
+    const refinedIou = iou(W, H, (i) => refined.rgba[i * 4] >= 128, truth);
     expect(refinedIou).toBeGreaterThan(coarseIou);
     expect(refinedIou).toBeGreaterThan(0.95);
   });
@@ -206,12 +206,12 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     const out = await fetchImage(res.body.Data.ImageURL);
     expect(out.contentType).toBe('image/jpeg');
     const px = (x: number, y: number): number[] => [...out.rgba.subarray((y * 240 + x) * 4, (y * 240 + x) * 4 + 3)];
-    const near = (a: number[], b: readonly number[]): boolean => a.every((v, i) => Math.abs(v - b[i]!) < 12);
+    const near = (a: number[], b: readonly number[]): boolean => a.every((v, i) => Math.abs(v - b[i]) < 12);
     expect(near(px(120, 30), [250, 120, 40])).toBe(true);
     expect(near(px(120, 150), [40, 120, 40])).toBe(true);
 
     const sky = await fetchImage((await call(makeClient(), 'SegmentHDSky', { ImageURL: scene })).body.Data.ImageURL);
-    expect(iou(240, 180, (i) => sky.rgba[i * 4]! >= 128, (_x, y) => y < 100)).toBeGreaterThan(0.95);
+    expect(iou(240, 180, (i) => sky.rgba[i * 4] >= 128, (_x, y) => y < 100)).toBeGreaterThan(0.95);
   });
 
   it('every Action answers with the Data fields of the reference', async () => {
@@ -248,7 +248,7 @@ describe('imageseg emulator, real SDK, sync calls', () => {
       ['l_brow', 'l_eye', 'l_lip', 'nose', 'r_brow', 'r_eye', 'skin', 'u_lip'].sort(),
     );
     const skin = await fetchImage((await call(client, 'SegmentSkin', { URL: face })).body.Data.URL);
-    expect(iou(240, 240, (i) => skin.rgba[i * 4]! >= 128, (x, y) => inDisc(x, y, 120, 120, 80))).toBeGreaterThan(0.95);
+    expect(iou(240, 240, (i) => skin.rgba[i * 4] >= 128, (x, y) => inDisc(x, y, 120, 120, 80))).toBeGreaterThan(0.95);
   });
 
   it('SegmentCloth takes ClothClass as a repeat list (ClothClass.1, ClothClass.2)', async () => {
@@ -257,8 +257,8 @@ describe('imageseg emulator, real SDK, sync calls', () => {
     expect(emu.calls.at(-1)!.params).toEqual({ ImageURL: circleUrl, 'ClothClass.1': 'tops', 'ClothClass.2': 'pants' });
     const elements = res.body.Data.Elements as Array<Record<string, any>>;
     expect(elements).toHaveLength(2);
-    expect(Object.keys(elements[1]!.ClassUrl).sort()).toEqual(['pants', 'tops']);
-    const tops = await fetchImage(elements[1]!.ClassUrl.tops);
+    expect(Object.keys(elements[1].ClassUrl).sort()).toEqual(['pants', 'tops']);
+    const tops = await fetchImage(elements[1].ClassUrl.tops);
     expect(tops.rgba[(40 * W + 100) * 4 + 3]).toBe(255); // upper half of the subject
     expect(tops.rgba[(120 * W + 100) * 4 + 3]).toBe(0);
     expect((await callError(client, 'SegmentCloth', { ImageURL: circleUrl, ClothClass: ['socks'] })).code).toBe('InvalidParameter');
@@ -362,7 +362,7 @@ describe('imageseg emulator, errors', () => {
     headers.Authorization = OpenApiUtil.getAuthorization(
       { method: 'POST', pathname: '/', query, headers } as never,
       'ACS3-HMAC-SHA256',
-      headers['x-acs-content-sha256']!,
+      headers['x-acs-content-sha256'],
       emu.accessKeyId,
       emu.accessKeySecret,
     );
@@ -390,7 +390,7 @@ describe('imageseg emulator, errors', () => {
     headers.Authorization = OpenApiUtil.getAuthorization(
       { method: 'POST', pathname: '/', query, headers } as never,
       'ACS3-HMAC-SHA256',
-      headers['x-acs-content-sha256']!,
+      headers['x-acs-content-sha256'],
       emu.accessKeyId,
       emu.accessKeySecret,
     );
@@ -436,7 +436,7 @@ describe('imageseg emulator, async jobs', () => {
     const result = JSON.parse(data.Result as string) as { ImageUrl: string };
     expect(Object.keys(result)).toEqual(['ImageUrl']);
     const out = await fetchImage(result.ImageUrl);
-    expect(iou(W, H, (i) => out.rgba[i * 4 + 3]! >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
+    expect(iou(W, H, (i) => out.rgba[i * 4 + 3] >= 128, (x, y) => inDisc(x, y, CIRCLE.cx, CIRCLE.cy, CIRCLE.r))).toBeGreaterThan(0.9);
     expect(emu.jobCompletedAt(jobId)! - submitted).toBeGreaterThanOrEqual(150 + 350 - 5);
   });
 

@@ -51,7 +51,7 @@ describe('file output that cannot destroy (stdio)', () => {
   const refine = async (extra: Record<string, unknown>) =>
     (await client.callTool({ name: 'mask_refinement', arguments: { ImageURL: photo(), MaskImageURL: mask(), deliver: 'file', ...extra } })) as CallToolResult;
   const errorOf = (result: CallToolResult) => (result.structuredContent as { error: { code: string; message: string } }).error;
-  const written = (result: CallToolResult) => (result.structuredContent as { data: { Elements: Array<{ ImageURL: string }> } }).data.Elements[0]!.ImageURL;
+  const written = (result: CallToolResult) => (result.structuredContent as { data: { Elements: Array<{ ImageURL: string }> } }).data.Elements[0].ImageURL;
 
   it('does not write through a symlink inside the roots to a file outside them', async () => {
     const target = path.join(outside, 'victim.png');

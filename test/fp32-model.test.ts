@@ -71,11 +71,11 @@ describe('fp16 -> fp32 conversion', () => {
     const converted = onnx.ModelProto.decode(convertToFloat32(tinyFp16Model(), 'output'));
     const graph = converted.graph!;
     expect(graph.output!.map((value) => value.name)).toEqual(['output']);
-    expect(graph.input![0]!.type!.tensorType!.elemType).toBe(FLOAT);
+    expect(graph.input![0].type!.tensorType!.elemType).toBe(FLOAT);
     expect(graph.node!.map((node) => node.opType).sort()).toEqual(['Add', 'Constant', 'Mul']);
     expect(graph.initializer!.every((tensor) => tensor.dataType === FLOAT)).toBe(true);
     expect(graph.valueInfo!.every((value) => value.type!.tensorType!.elemType === FLOAT)).toBe(true);
-    expect(Array.from(new Float32Array(Uint8Array.from(graph.initializer![0]!.rawData!).buffer))).toEqual([1.5, -2, 0.25, 3]);
+    expect(Array.from(new Float32Array(Uint8Array.from(graph.initializer![0].rawData!).buffer))).toEqual([1.5, -2, 0.25, 3]);
     expect(() => convertToFloat32(tinyFp16Model(), 'missing')).toThrow(/no output named missing/);
   });
 
@@ -105,7 +105,7 @@ describe('fp16 -> fp32 conversion', () => {
           const i = y * side + x;
           const inside = (x - 512) ** 2 + (y - 480) ** 2 < 300 ** 2;
           const rgb = inside ? [220, 60, 40] : [40 + x / 8, 90 + y / 10, 200];
-          for (let c = 0; c < 3; c += 1) input[i + c * plane] = (rgb[c]! - 128) / 256;
+          for (let c = 0; c < 3; c += 1) input[i + c * plane] = (rgb[c] - 128) / 256;
         }
       }
       const dims = [1, 3, side, side];
@@ -114,10 +114,10 @@ describe('fp16 -> fp32 conversion', () => {
       let union = 0;
       let absolute = 0;
       for (let i = 0; i < plane; i += 1) {
-        const [a, b] = [half[i]! > 0.5, full[i]! > 0.5];
+        const [a, b] = [half[i] > 0.5, full[i] > 0.5];
         if (a && b) intersection += 1;
         if (a || b) union += 1;
-        absolute += Math.abs(half[i]! - full[i]!);
+        absolute += Math.abs(half[i] - full[i]);
       }
       expect(union / plane).toBeGreaterThan(0.1); // a real mask, not an empty one
       expect(intersection / union).toBeGreaterThanOrEqual(0.999);

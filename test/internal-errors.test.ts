@@ -20,7 +20,7 @@ async function brokenLedgerServer(): Promise<{ url: string; log: () => string }>
     child!.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString();
       const found = /"url":"(http:\/\/[^"]+)"/.exec(log);
-      if (found) resolve(found[1]!);
+      if (found) resolve(found[1]);
     });
     child!.once('exit', () => reject(new Error(`server exited: ${log}`)));
   });

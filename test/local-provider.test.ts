@@ -48,7 +48,7 @@ function capability(action: string): Capability {
 async function loaded(bytes: Buffer, sourceUrl?: string): Promise<LoadedImage> {
   const metadata = await sharp(bytes).metadata();
   const format = metadata.format === 'jpeg' ? 'jpeg' : 'png';
-  return { bytes, format, mimeType: `image/${format}`, width: metadata.width!, height: metadata.height!, ...(sourceUrl ? { sourceUrl } : {}) };
+  return { bytes, format, mimeType: `image/${format}`, width: metadata.width, height: metadata.height, ...(sourceUrl ? { sourceUrl } : {}) };
 }
 
 async function run(action: string, images: Record<string, Buffer>, params: Record<string, unknown> = {}): Promise<ProviderResult> {
@@ -353,8 +353,8 @@ describe.skipIf(!models.person.available)('person (MediaPipe Selfie Segmentation
     const { metadata } = await inspect(result.images![0].bytes);
     const truth = boundingBox(person.alpha, 480, 640, 128);
     expect(metadata.channels).toBe(4);
-    expect(Math.abs(metadata.width! - truth.width)).toBeLessThanOrEqual(12);
-    expect(Math.abs(metadata.height! - truth.height)).toBeLessThanOrEqual(12);
+    expect(Math.abs(metadata.width - truth.width)).toBeLessThanOrEqual(12);
+    expect(Math.abs(metadata.height - truth.height)).toBeLessThanOrEqual(12);
     expect(metadata.width).toBeLessThan(480);
   });
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { capabilities } from '../tools/index.js';
+import { linkedPaths } from './support/markdown-links.js';
 
 // `npm run build` bundles the CLI into dist/cli.js and dist/chunks/: what users run is the bundle, so it is tested
 // from the packed tarball, with none of dist/src/ beside it.
@@ -17,7 +18,7 @@ function bundleFiles(): string[] {
   const visit = (file: string) => {
     if (found.has(file)) return;
     found.add(file);
-    for (const [, relative] of readFileSync(file, 'utf8').matchAll(/(?:from |import\()\s*"(\.\.?\/[^"]+)"/g)) visit(path.posix.join(path.posix.dirname(file), relative!));
+    for (const [, relative] of readFileSync(file, 'utf8').matchAll(/(?:from |import\()\s*"(\.\.?\/[^"]+)"/g)) visit(path.posix.join(path.posix.dirname(file), relative));
   };
   visit('dist/cli.js');
   return [...found];
@@ -40,7 +41,7 @@ describe('the npm package', () => {
     execFileSync('tar', ['xzf', path.join(folder, tarball), '-C', installed, '--strip-components=1']);
     const shared = realpathSync('node_modules');
     for (const name of readdirSync(shared)) if (name !== '.bin' && name !== 'imageseg-mcp') symlinkSync(path.join(shared, name), path.join(modules, name));
-    symlinkSync(path.join('..', 'imageseg-mcp', manifest.bin['imageseg-mcp']!), path.join(modules, '.bin', 'imageseg-mcp'));
+    symlinkSync(path.join('..', 'imageseg-mcp', manifest.bin['imageseg-mcp']), path.join(modules, '.bin', 'imageseg-mcp'));
   });
   afterAll(() => folder && rmSync(folder, { recursive: true, force: true }));
 
@@ -50,6 +51,13 @@ describe('the npm package', () => {
     expect(chunks.length).toBeGreaterThan(2);
     for (const needed of [...chunks, ...chunks.map((file) => `${file}.map`), 'models/selfie/selfie.bin', 'models/selfie/selfie.json', 'examples/product.jpg', 'README.md', 'LICENSE', 'mcp.json', 'server.json', 'package.json']) expect(files).toContain(needed);
     expect(files.filter((file) => /^(test|bench|src|tools|dist\/(src|tools|test|bench))(\/|$)/.test(file))).toEqual([]);
+  });
+
+  it('ships README, the docs/ pages and every file their links point to, so the links resolve in the installed package', () => {
+    const files = readdirSync(installed, { recursive: true, encoding: 'utf8' });
+    const linked = linkedPaths();
+    expect(linked).toEqual(expect.arrayContaining(['README.md', 'docs/payments.md', 'docs/operators.md', 'mcp.json', 'LICENSE']));
+    expect(linked.filter((file) => !files.includes(file))).toEqual([]);
   });
 
   it('runs `npx imageseg-mcp list` from the packed tarball installed into an empty folder', () => {

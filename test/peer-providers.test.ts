@@ -62,7 +62,7 @@ async function subjectMask(bytes: Buffer, kind: 'alpha' | 'grey' | 'onWhite') {
   if (kind === 'alpha') mask = new Uint8Array(await image.ensureAlpha().extractChannel(3).raw().toBuffer());
   else if (kind === 'grey') mask = new Uint8Array(await image.extractChannel(0).raw().toBuffer());
   else mask = new Uint8Array(await image.removeAlpha().extractChannel(1).raw().toBuffer()).map((green) => (green < 128 ? 255 : 0));
-  return { width: width!, height: height!, channels: channels!, iou: discIoU(mask, width!, height!) };
+  return { width: width, height: height, channels: channels, iou: discIoU(mask, width, height) };
 }
 
 describe.each(['ailabtools', 'aidge'] as const)('the %s provider end to end', (provider) => {
@@ -122,8 +122,8 @@ describe('ailabtools option and error mapping', () => {
     await rest('ailabtools', { ImageURL: discUrl, ReturnForm: 'mask' });
     await rest('ailabtools', { ImageURL: discUrl, ReturnForm: 'whiteBK' });
     expect(ailabtools.calls.map((call) => call.returnForm)).toEqual([undefined, 'mask', 'whiteBK']);
-    expect(ailabtools.calls[0]!.fields).toEqual(['image']);
-    expect(ailabtools.calls[0]!.imageBytes).toBe(disc.length);
+    expect(ailabtools.calls[0].fields).toEqual(['image']);
+    expect(ailabtools.calls[0].imageBytes).toBe(disc.length);
   });
 
   it('maps its invalid-input answer (16-bit PNG, 415) to IMAGE_INVALID naming the problem', async () => {
@@ -174,11 +174,11 @@ describe('Aidge option and error mapping', () => {
     await rest('aidge', { ImageURL: discUrl, ReturnForm: 'whiteBK' });
     expect(aidge.calls.map((call) => call.params.backGroundType)).toEqual(['TRANSPARENT', 'TRANSPARENT', 'WHITE_BACKGROUND']);
     const [first] = aidge.calls;
-    expect(first!.params).toMatchObject({ app_key: aidge.appKey, sign_method: 'sha256', imageBase64: `<${disc.toString('base64').length} chars>` });
-    expect(first!.params.timestamp).toMatch(/^\d{13}$/);
-    expect(first!.params.sign).toMatch(/^[0-9A-F]{64}$/);
+    expect(first.params).toMatchObject({ app_key: aidge.appKey, sign_method: 'sha256', imageBase64: `<${disc.toString('base64').length} chars>` });
+    expect(first.params.timestamp).toMatch(/^\d{13}$/);
+    expect(first.params.sign).toMatch(/^[0-9A-F]{64}$/);
     // Its targetWidth/targetHeight crop and rescale; our width/height options are applied after any provider instead.
-    expect(first!.params).not.toHaveProperty('targetWidth');
+    expect(first.params).not.toHaveProperty('targetWidth');
   });
 
   it('applies our width/height after Aidge, the same as for every provider', async () => {
@@ -189,7 +189,7 @@ describe('Aidge option and error mapping', () => {
     // 320x240 fitted into 160x160: the scene scaled to 160x120, letterboxed with transparency (20 rows above).
     const letterbox = await sharp(fitted).extract({ left: 0, top: 0, width: 160, height: 20 }).extractChannel(3).raw().toBuffer();
     expect(Math.max(...letterbox)).toBe(0);
-    expect(aidge.calls[0]!.params).not.toHaveProperty('targetHeight');
+    expect(aidge.calls[0].params).not.toHaveProperty('targetHeight');
   });
 
   it('maps 700 to IMAGE_INVALID, 1000-1002 to CONTENT_REJECTED (not retryable), 501 to UPSTREAM_THROTTLED, 801 to UPSTREAM_ERROR', async () => {

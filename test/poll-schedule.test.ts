@@ -34,8 +34,8 @@ describe('the poll schedule', () => {
         const state = JSON.stringify({ logMean, logSpread });
         expect(offsets.filter((offset) => offset < 30_000).length, state).toBeLessThanOrEqual(11);
         expect(offsets[0], state).toBeGreaterThanOrEqual(policy.minGapMs);
-        offsets.slice(1).forEach((offset, index) => expect(offset, state).toBeGreaterThanOrEqual(offsets[index]!));
-        offsets.slice(12).forEach((offset, index) => expect(offset - offsets[index + 11]!, state).toBeCloseTo(policy.maxMs, 6));
+        offsets.slice(1).forEach((offset, index) => expect(offset, state).toBeGreaterThanOrEqual(offsets[index]));
+        offsets.slice(12).forEach((offset, index) => expect(offset - offsets[index + 11], state).toBeCloseTo(policy.maxMs, 6));
       }
     }
   });

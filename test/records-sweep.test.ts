@@ -10,7 +10,7 @@ import { closeAppContext, createAppContext, type AppContext } from '../src/app.j
 import { createLogger } from '../src/logger.js';
 import type { CallRecordStore } from '../src/payments/index.js';
 import { sweepIntervalMs, type RecordCounts } from '../src/sweeper.js';
-import { SWEEP_LOCK } from '../src/sweep-lock.js';
+import { ADVISORY_LOCKS } from '../src/advisory-locks.js';
 import { startTestServer } from './support/server.js';
 import { isolatedPostgres } from './support/replica.js';
 
@@ -167,7 +167,7 @@ describe.each(databases)('sweeping on %s', (name, openDatabase) => {
     await other.connect();
     try {
       await other.query('BEGIN');
-      expect((await other.query('SELECT pg_try_advisory_xact_lock($1) AS held', [SWEEP_LOCK])).rows[0].held).toBe(true);
+      expect((await other.query('SELECT pg_try_advisory_xact_lock($1) AS held', [ADVISORY_LOCKS.sweep])).rows[0].held).toBe(true);
       expect(await context.sweeper.sweep(at + TTL_MS * 2.5)).toBeUndefined();
       await other.query('COMMIT');
     } finally {

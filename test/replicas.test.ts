@@ -49,7 +49,7 @@ async function request(base: string, method: string, route: string, body?: unkno
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  let parsed: Record<string, any> = {};
+  let parsed: Record<string, any>;
   try {
     parsed = JSON.parse(text) as Record<string, any>;
   } catch {
@@ -100,7 +100,7 @@ describe.each(databases)('two replicas on one %s database', (_name, kind) => {
     if (kind === 'postgres') {
       const isolated = await isolatedPostgres(process.env.TEST_DATABASE_URL!, 'replicas');
       databaseUrl = isolated.url;
-      cleanUp = isolated.drop;
+      cleanUp = () => isolated.drop();
     } else {
       const directory = mkdtempSync(path.join(tmpdir(), 'imageseg-replicas-'));
       databaseUrl = path.join(directory, 'imageseg.db');
@@ -321,7 +321,7 @@ describe.each(databases)('two replicas on one %s database', (_name, kind) => {
     const tokens = await Promise.all(Array.from({ length: calls }, () => mint(a.url)));
     for (let index = 0; index < calls; index++) emulator.delayNext('SegmentCommodity', 300 + (index % 10) * 100);
     const [runsBefore, chargedBefore] = [providerRuns(), await revenue(a.url)];
-    const pending = tokens.map((token, index) => callTool(index % 2 ? a.url : victim.url, { 'X-Payment-Token': token }).catch(() => ({ status: 0, headers: new Headers(), body: {} }) as Answer));
+    const pending = tokens.map((token, index) => callTool(index % 2 ? a.url : victim.url, { 'X-Payment-Token': token }).catch(() => ({ status: 0, headers: new Headers(), body: {} })));
     await sleep(600);
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toBe('SIGKILL');

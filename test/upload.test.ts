@@ -39,7 +39,7 @@ async function post(path: string, body: unknown) {
 
 const dataUrl = (bytes: Buffer) => `data:image/png;base64,${bytes.toString('base64')}`;
 const grantedUrl = (index: number) => {
-  const grant = openPlatform.calls[index]!.grant!;
+  const grant = openPlatform.calls[index].grant!;
   return `http://${grant.Bucket}.${grant.Endpoint}/${grant.ObjectKey}`;
 };
 
@@ -72,22 +72,22 @@ describe('getting images to Alibaba: passthrough hosts as they are, anything els
 
     expect(openPlatform.calls).toHaveLength(1);
     expect(openPlatform.calls[0]).toMatchObject({ action: 'AuthorizeFileUpload', method: 'GET', params: { Product: 'imageseg', RegionId: 'cn-shanghai' } });
-    const grant = openPlatform.calls[0]!.grant!;
+    const grant = openPlatform.calls[0].grant!;
 
     expect(oss.uploads).toHaveLength(1);
     const [upload] = oss.uploads;
     expect(upload).toMatchObject({ bucket: grant.Bucket, key: grant.ObjectKey, overTls: true });
-    expect(upload!.fields).toEqual({
+    expect(upload.fields).toEqual({
       key: grant.ObjectKey,
       OSSAccessKeyId: grant.AccessKeyId,
       policy: grant.EncodedPolicy,
       Signature: grant.Signature,
       success_action_status: '201',
     });
-    expect(upload!.bytes.equals(photo)).toBe(true);
+    expect(upload.bytes.equals(photo)).toBe(true);
 
     expect(emulator.calls.map((entry) => entry.action)).toEqual(['SegmentCommodity']);
-    expect(emulator.calls[0]!.params.ImageURL).toBe(`http://${grant.Bucket}.${grant.Endpoint}/${grant.ObjectKey}`);
+    expect(emulator.calls[0].params.ImageURL).toBe(`http://${grant.Bucket}.${grant.Endpoint}/${grant.ObjectKey}`);
 
     // The cutout is of the uploaded pixels: the emulator fetched the object back from the bucket.
     const cutout = await decodeAlpha(Buffer.from(await (await fetch(body.data.ImageURL)).arrayBuffer()));
@@ -100,7 +100,7 @@ describe('getting images to Alibaba: passthrough hosts as they are, anything els
     expect(status).toBe(200);
     expect(openPlatform.calls).toHaveLength(0);
     expect(oss.uploads).toHaveLength(0);
-    expect(emulator.calls[0]!.params.ImageURL).toBe(photoUrl);
+    expect(emulator.calls[0].params.ImageURL).toBe(photoUrl);
   });
 
   it('uploads raw base64, and a URL outside the passthrough hosts from the bytes already fetched', async () => {
@@ -122,8 +122,8 @@ describe('getting images to Alibaba: passthrough hosts as they are, anything els
     expect(status).toBe(200);
     expect(body.data.Action).toBe('RefineMask');
     expect(oss.uploads).toHaveLength(1);
-    expect(emulator.calls[0]!.params.ImageURL).toBe(grantedUrl(0));
-    expect(emulator.calls[0]!.params.MaskImageURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hosted\//);
+    expect(emulator.calls[0].params.ImageURL).toBe(grantedUrl(0));
+    expect(emulator.calls[0].params.MaskImageURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hosted\//);
   });
 
   it('retries an upload that OSS answered with a server error, under a fresh grant', async () => {
@@ -131,8 +131,8 @@ describe('getting images to Alibaba: passthrough hosts as they are, anything els
     const { status } = await post('/api/tools/product-background-removal', { ImageURL: dataUrl(photo) });
     expect(status).toBe(200);
     expect(openPlatform.calls).toHaveLength(2);
-    expect(oss.uploads.map((upload) => upload.key)).toEqual([openPlatform.calls[1]!.grant!.ObjectKey]);
-    expect(emulator.calls[0]!.params.ImageURL).toBe(grantedUrl(1));
+    expect(oss.uploads.map((upload) => upload.key)).toEqual([openPlatform.calls[1].grant!.ObjectKey]);
+    expect(emulator.calls[0].params.ImageURL).toBe(grantedUrl(1));
   });
 
   it('answers an upload OSS refuses (403) with UPSTREAM_ERROR and OSS\'s code, and never calls the Action', async () => {
@@ -254,9 +254,9 @@ describe('the emulators speak the official SDK\'s own wire format', () => {
       expect(response.body?.data?.imageURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/results\//);
       expect(openPlatform.calls.map((call) => [call.action, call.method, call.params])).toEqual([['AuthorizeFileUpload', 'GET', { Product: 'imageseg', RegionId: 'cn-shanghai' }]]);
       expect(oss.uploads).toHaveLength(1);
-      expect(oss.uploads[0]!.overTls).toBe(true);
+      expect(oss.uploads[0].overTls).toBe(true);
       // The SDK's form puts success_action_status after the file without a line break, so OSS reads it as file bytes.
-      expect(oss.uploads[0]!.bytes.subarray(0, photo.length).equals(photo)).toBe(true);
+      expect(oss.uploads[0].bytes.subarray(0, photo.length).equals(photo)).toBe(true);
       expect(emulator.calls.map((call) => call.params.ImageURL)).toEqual([grantedUrl(0)]);
     } finally {
       dns.lookup = systemLookup;

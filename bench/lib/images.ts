@@ -37,7 +37,7 @@ export async function texturedProductPhoto(width: number, height: number): Promi
     .raw()
     .toBuffer();
   const mixed = Buffer.alloc(photo.length);
-  for (let i = 0; i < photo.length; i += 1) mixed[i] = Math.max(0, Math.min(255, photo[i]! + (grain[i]! - 128) * 0.5));
+  for (let i = 0; i < photo.length; i += 1) mixed[i] = Math.max(0, Math.min(255, photo[i] + (grain[i] - 128) * 0.5));
   return sharp(mixed, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
 }
 
@@ -88,7 +88,7 @@ const BACKGROUNDS = [
 ];
 
 async function background(index: number, side: number): Promise<Buffer> {
-  const [top, bottom] = BACKGROUNDS[index % BACKGROUNDS.length]!;
+  const [top, bottom] = BACKGROUNDS[index % BACKGROUNDS.length];
   const gradient = await sharp(
     Buffer.from(
       `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><defs><linearGradient id="g" x1="0" y1="0" x2="0.3" y2="1"><stop offset="0" stop-color="${top}"/><stop offset="1" stop-color="${bottom}"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/></svg>`,
@@ -103,7 +103,7 @@ async function background(index: number, side: number): Promise<Buffer> {
     .raw()
     .toBuffer();
   const mixed = Buffer.alloc(gradient.length);
-  for (let i = 0; i < gradient.length; i += 1) mixed[i] = Math.max(0, Math.min(255, gradient[i]! + (noise[i]! - 128) * 0.25));
+  for (let i = 0; i < gradient.length; i += 1) mixed[i] = Math.max(0, Math.min(255, gradient[i] + (noise[i] - 128) * 0.25));
   return mixed;
 }
 
@@ -185,11 +185,11 @@ export function maskQuality(predicted: Uint8Array, truth: Uint8Array): { iou: nu
   let union = 0;
   let error = 0;
   for (let i = 0; i < truth.length; i += 1) {
-    const p = predicted[i]! >= 128;
-    const t = truth[i]! >= 128;
+    const p = predicted[i] >= 128;
+    const t = truth[i] >= 128;
     if (p && t) intersection += 1;
     if (p || t) union += 1;
-    error += Math.abs(predicted[i]! - truth[i]!);
+    error += Math.abs(predicted[i] - truth[i]);
   }
   return { iou: union === 0 ? 1 : intersection / union, mae: error / truth.length / 255 };
 }

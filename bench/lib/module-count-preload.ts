@@ -19,7 +19,7 @@ prototype._compile = function (this: unknown, content, filename) {
 };
 type JsonLoader = (module: unknown, filename: string) => void;
 const extensions = (Module as unknown as { _extensions: Record<string, JsonLoader> })._extensions;
-const loadJson = extensions['.json']!;
+const loadJson = extensions['.json'];
 extensions['.json'] = (module, filename) => {
   commonJs.add(filename);
   loadJson(module, filename);
@@ -33,4 +33,4 @@ process.stdout.write = ((...args: unknown[]) => {
     writeFileSync(process.env.BENCH_MODULE_COUNT_FILE!, String(Atomics.load(new Int32Array(counter), 0) + commonJs.size));
   }
   return write(...args);
-}) as typeof process.stdout.write;
+});

@@ -27,13 +27,13 @@ export function summarizeRepeats(runs: readonly RowResult[][]): RowResult[] {
   }
   return [...byMetric.values()].map((results) => {
     const measured = results.filter((result): result is Measurement => !isPending(result));
-    const first = results[0]!;
+    const first = results[0];
     if (measured.length === 0) return first;
     const ours = measured.map((result) => result.ours);
     const ratios = measured.flatMap((result) => (result.ratio !== undefined && Number.isFinite(result.ratio) ? [result.ratio] : []));
     const baselines = measured.flatMap((result) => (result.baseline ? [result.baseline.value] : []));
     const judged = measured.filter((result) => result.target);
-    const template = measured[0]!;
+    const template = measured[0];
     const spreads = [
       `${measured.length} of ${runs.length} runs; ours ${range(ours, formatPlain)} ${template.unit}`.trimEnd(),
       ...(ratios.length > 0 ? [`ratio ${range(ratios, (value) => value.toFixed(2))}`] : []),
@@ -60,7 +60,7 @@ export function renderRepeatSummary(summary: readonly RowResult[]): string {
   const width = Math.max('over the runs'.length, ...spreads.map((text) => text.length));
   return table
     .map((line, index) => {
-      const cell = index === 0 ? 'over the runs' : index === 1 ? '-'.repeat(width) : spreads[index - 2]!;
+      const cell = index === 0 ? 'over the runs' : index === 1 ? '-'.repeat(width) : spreads[index - 2];
       return `${line} ${cell.padEnd(width)} |`;
     })
     .join('\n');

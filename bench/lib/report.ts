@@ -48,8 +48,8 @@ export function renderTable(results: readonly RowResult[]): string {
     const verdict = result.target ? (result.target.met ? 'met' : 'MISSED') : '';
     return [result.row, result.metric, formatNumber(result.ours, result.unit), baseline, formatRatio(result.ratio), result.target?.text ?? '', verdict];
   });
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
-  const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
   return [format(header), format(widths.map((width) => '-'.repeat(width))), ...lines.map(format)].join('\n');
 }
 

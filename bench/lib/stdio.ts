@@ -37,9 +37,9 @@ export function startStdio(args: string[], options: { cwd: string; environment: 
       reject(new Error(`${args.join(' ')}: no initialize answer within 20 s`));
     }, 20_000);
     child.once('error', reject);
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.write(INITIALIZE);
-    const lines = createInterface({ input: child.stdout! });
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(INITIALIZE);
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       let message: { id?: unknown; result?: unknown } | undefined;
       try {

@@ -37,17 +37,17 @@ interface Counts {
 /** Runs the samplers in turn, the order rotated every call; returns per-run samples of each (index i: one round). */
 async function alternate(samplers: Record<string, Sampler>, { warmup, runs, callsPerRun }: Counts = SETTINGS.gateway): Promise<Samples> {
   const names = Object.keys(samplers);
-  for (let index = 0; index < warmup; index += 1) for (const name of names) await samplers[name]!();
+  for (let index = 0; index < warmup; index += 1) for (const name of names) await samplers[name]();
   const samples: Samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let run = 0; run < runs; run += 1) {
     const thisRun: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
     for (let index = 0; index < callsPerRun; index += 1) {
       for (let turn = 0; turn < names.length; turn += 1) {
-        const name = names[(index + turn) % names.length]!;
-        thisRun[name]!.push(await samplers[name]!());
+        const name = names[(index + turn) % names.length];
+        thisRun[name].push(await samplers[name]());
       }
     }
-    for (const name of names) samples[name]!.push(thisRun[name]!);
+    for (const name of names) samples[name].push(thisRun[name]);
   }
   return samples;
 }
@@ -56,9 +56,9 @@ async function alternate(samplers: Record<string, Sampler>, { warmup, runs, call
 const p50 = (runs: number[][]) => median(runs.map((run) => median(run)));
 const p99 = (runs: number[][]) => percentile(runs.flat(), 99);
 /** The median over runs of each run's ratio, and of each run's difference, of ours against the baseline. */
-const runRatio = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) / median(baseline[index]!)));
+const runRatio = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) / median(baseline[index])));
 /** The median over runs of each run's difference of medians. */
-const runOverhead = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) - median(baseline[index]!)));
+const runOverhead = (ours: number[][], baseline: number[][]) => median(ours.map((run, index) => median(run) - median(baseline[index])));
 
 export async function measureGatewayLatency(workDirectory: string): Promise<RowResult[]> {
   const { warmup, runs, callsPerRun, smallImage, texturedImage, smallRatioTarget, texturedOverheadTargetMs } = SETTINGS.gateway;
@@ -125,23 +125,23 @@ export async function measureGatewayLatency(workDirectory: string): Promise<RowR
     const sides = [['mcp', 'paid MCP tools/call (deliver=url)'], ['rest', 'paid REST POST /api/tools']] as const;
     const smallNote = `small image: ${runs} runs × ${callsPerRun} calls per side after ${warmup} warm-up; textured: ${texturedCounts.runs} × ${texturedCounts.callsPerRun} after ${texturedCounts.warmup}; interleaved; SegmentCommodity on a ${smallImage.width}x${smallImage.height} JPEG and on a textured ${texturedImage.width}x${texturedImage.height} JPEG (${Math.round(texturedJpeg.length / 1024)} KB), both hosted by the emulator (passthrough URLs); one-use payment tokens; server: node dist/cli.js http. Before issue 17's gateway changes (2026-12-02, main 644839c, median of 3 runs): MCP 2.70×, REST 2.34×, textured +42.9 / +27.4 ms (bench/README.md)`;
     for (const [side, label] of sides) {
-      const ratio = runRatio(small[side]!, small.sdk!);
-      line(`${label} → emulator, small image, p50`, p50(small[side]!), { label: 'SDK callApi', value: p50(small.sdk!) }, ratio, { text: `≤ ${smallRatioTarget}×`, met: ratio <= smallRatioTarget }, side === 'mcp' ? smallNote : undefined);
-      line('  same, p99', p99(small[side]!), { label: 'SDK callApi', value: p99(small.sdk!) }, p99(small[side]!) / p99(small.sdk!));
+      const ratio = runRatio(small[side], small.sdk);
+      line(`${label} → emulator, small image, p50`, p50(small[side]), { label: 'SDK callApi', value: p50(small.sdk) }, ratio, { text: `≤ ${smallRatioTarget}×`, met: ratio <= smallRatioTarget }, side === 'mcp' ? smallNote : undefined);
+      line('  same, p99', p99(small[side]), { label: 'SDK callApi', value: p99(small.sdk) }, p99(small[side]) / p99(small.sdk));
     }
     for (const [side, label] of sides) {
-      const overhead = runOverhead(textured[side]!, textured.sdk!);
+      const overhead = runOverhead(textured[side], textured.sdk);
       results.push({
         row: '1',
         metric: `${label}, textured ${texturedImage.width}x${texturedImage.height} JPEG: overhead (ours − SDK, upstream time excluded), p50`,
         ours: overhead,
         unit: 'ms',
-        baseline: { label: `SDK callApi less upstream ${p50(textured.sdk!).toFixed(1)} ms; ours`, value: p50(textured[side]!) },
+        baseline: { label: `SDK callApi less upstream ${p50(textured.sdk).toFixed(1)} ms; ours`, value: p50(textured[side]) },
         target: { text: `≤ ${texturedOverheadTargetMs} ms`, met: overhead <= texturedOverheadTargetMs },
       });
-      line('  same, p99 (upstream time excluded)', p99(textured[side]!), { label: 'SDK callApi', value: p99(textured.sdk!) });
+      line('  same, p99 (upstream time excluded)', p99(textured[side]), { label: 'SDK callApi', value: p99(textured.sdk) });
     }
-    line('paid MCP, default delivery (image inline), small image, p50', p50(inline.mcp!), { label: 'SDK + GET result', value: p50(inline.sdk!) }, runRatio(inline.mcp!, inline.sdk!));
+    line('paid MCP, default delivery (image inline), small image, p50', p50(inline.mcp), { label: 'SDK + GET result', value: p50(inline.sdk) }, runRatio(inline.mcp, inline.sdk));
     return results;
   } finally {
     await mcp.close();

@@ -85,7 +85,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
       images: { ImageURL: { bytes: composite.png, format: 'png', mimeType: 'image/png', width: composite.width, height: composite.height } },
       results,
     });
-    return result.images![0]!.bytes;
+    return result.images![0].bytes;
   };
   const peer: Cutout = async (composite) => {
     const blob = await removeBackground(new Blob([new Uint8Array(composite.png)], { type: 'image/png' }), { model: 'medium', output: { format: 'image/png' } });
@@ -95,7 +95,7 @@ export async function measureLocalModel(workDirectory: string): Promise<RowResul
   const scenes = await composites(count, side);
   const large = await alternate(scenes, ours, peer);
   const { ourMs, peerMs, longestStallMs, quality, ourQuality, peerQuality } = large;
-  const perImage = scenes.map((scene, index) => `${scene.name} IoU ${quality.ours[index]!.iou.toFixed(3)}/${quality.peer[index]!.iou.toFixed(3)}`).join(', ');
+  const perImage = scenes.map((scene, index) => `${scene.name} IoU ${quality.ours[index].iou.toFixed(3)}/${quality.peer[index].iou.toFixed(3)}`).join(', ');
   const { smallSide, smallComposites } = SETTINGS.localModel;
   const small = await alternate(await composites(smallComposites, smallSide), ours, peer);
   const extra = [...(await measurePerson(provider, results, ours, peer, small.peerMs)), ...(await measureRefine(provider, results, peerMs))];
@@ -151,7 +151,7 @@ async function measurePerson(provider: Provider, results: ResultStore, ourIsnet:
   const capability = catalog.find('body-segmentation')!;
   if (!provider.supports(capability)) return [{ row: '5', metric: '  person model', pending: 'the embedded person model is not installed' }];
   const scene = await personComposite(side);
-  const person: Cutout = async (composite) => (await provider.run({ capability, params: {}, images: { ImageURL: png(composite) }, results })).images![0]!.bytes;
+  const person: Cutout = async (composite) => (await provider.run({ capability, params: {}, images: { ImageURL: png(composite) }, results })).images![0].bytes;
   const timings: number[] = [];
   let quality: Quality | undefined;
   for (let index = 0; index < warmup + runs; index += 1) {
@@ -195,7 +195,7 @@ async function measureRefine(provider: Provider, results: ResultStore, peer1024M
   const timings: number[] = [];
   let refined: Uint8Array | undefined;
   for (let index = 0; index < warmup + runs; index += 1) {
-    const { ms, value } = await timed(async () => (await provider.run({ capability, params: {}, images, results })).images![0]!.bytes);
+    const { ms, value } = await timed(async () => (await provider.run({ capability, params: {}, images, results })).images![0].bytes);
     if (index >= warmup) timings.push(ms);
     refined ??= new Uint8Array(await sharp(value).extractChannel(0).raw().toBuffer());
   }

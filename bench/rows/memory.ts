@@ -43,7 +43,7 @@ export async function measureMemory(workDirectory: string): Promise<RowResult[]>
   const directory = path.join(workDirectory, 'memory');
   const largest = capabilities
     .flatMap((capability) => Object.entries(capability.images).map(([field, limits]) => ({ capability, field, limits: limits! })))
-    .sort((a, b) => b.limits.maxBytes - a.limits.maxBytes)[0]!;
+    .sort((a, b) => b.limits.maxBytes - a.limits.maxBytes)[0];
   const emulator = await startAlibabaEmulator({ jobTimings: { queuingMs: 0, processingMs: 0 }, downloadTimeoutMs: 120_000 });
   const server = await startServer({
     name: 'memory',

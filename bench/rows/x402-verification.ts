@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { verifyTypedData } from 'ethers';
-import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types';
+import type { PaymentPayload, PaymentRequired } from '@x402/core/types';
 import type { ExactAuthorization } from '../../src/payments/payload.js';
 import { PaymentRequiredError } from '../../src/payments/index.js';
 import type { Facilitator } from '../../src/payments/index.js';
@@ -31,7 +31,7 @@ const agreeingFacilitator: Facilitator = {
   url: 'stub:facilitator',
   verify: async () => undefined,
   settle: async () => ({ settlement: { success: true, transaction: '0x0', network: 'eip155:84532' } as never }),
-  supported: async () => ({ kinds: [], extensions: [], signers: {} }) as never,
+  supported: async () => ({ kinds: [], extensions: [], signers: {} }),
 };
 
 export async function measureX402Verification(workDirectory: string): Promise<RowResult[]> {
@@ -48,7 +48,7 @@ export async function measureX402Verification(workDirectory: string): Promise<Ro
         return error.paymentRequired as PaymentRequired;
       },
     );
-    const requirement = paymentRequired.accepts[0] as PaymentRequirements;
+    const requirement = paymentRequired.accepts[0];
     const payer = createPayer();
     const payloads: PaymentPayload[] = [];
     for (let index = 0; index < warmup + runs * perRun; index += 1) payloads.push(await payer.pay(paymentRequired));

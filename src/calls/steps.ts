@@ -20,7 +20,7 @@ export function validateArguments(capability: Capability, args: unknown): Record
     const { message, fields } = describeIssues(parsed.error);
     throw new AppError('INVALID_ARGUMENT', message, { details: { fields, action: capability.action } });
   }
-  return parsed.data as Record<string, unknown>;
+  return parsed.data;
 }
 
 function describeIssues(error: z.ZodError): { message: string; fields: string[] } {

@@ -46,7 +46,7 @@ export function httpDiscoveryOf(capability: Capability, kind: PurchaseKind, path
   let declaration = httpDeclarations.get(cacheKey);
   if (!declaration) {
     const { input, inputSchema, output } = httpInput(capability, kind);
-    const declared = declareDiscoveryExtension({ bodyType: 'json', input, inputSchema, output: { example: output } })[BAZAAR.key]!;
+    const declared = declareDiscoveryExtension({ bodyType: 'json', input, inputSchema, output: { example: output } })[BAZAAR.key];
     declaration = bazaarResourceServerExtension.enrichDeclaration!(declared, { method: 'POST', adapter: { getPath: () => path } }) as Record<string, unknown>;
     httpDeclarations.set(cacheKey, declaration);
   }

@@ -117,7 +117,7 @@ export function defineCapability<Shape extends z.ZodRawShape, ImageField extends
   return {
     ...descriptor,
     tool: descriptor.serviceId.replaceAll('-', '_'),
-    input: { ...images, ...descriptor.input } as Shape & Record<ImageField, z.ZodString>,
+    input: { ...images, ...descriptor.input },
   };
 }
 

@@ -21,7 +21,6 @@ export const outputShape = {
   format: z.enum(['png', 'webp', 'jpg']).optional(),
 };
 
-const outputSchema = z.object(outputShape);
-export type OutputOptions = z.infer<typeof outputSchema>;
+export type OutputOptions = z.infer<z.ZodObject<typeof outputShape>>;
 export type DeliveryMode = NonNullable<OutputOptions['deliver']>;
 export const OUTPUT_OPTION_NAMES = Object.keys(outputShape) as Array<keyof OutputOptions>;

@@ -64,7 +64,7 @@ export async function resolveChecked(hostname: string, guard: LookupGuard): Prom
 export function guardedLookup(guard: LookupGuard): LookupFunction {
   const resolve = guard.resolve ?? systemResolver;
   return (hostname, options, callback) => {
-    const done = callback as (error: NodeJS.ErrnoException | null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
+    const done = callback;
     resolve(hostname).then(
       (answers) => {
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
@@ -75,7 +75,7 @@ export function guardedLookup(guard: LookupGuard): LookupFunction {
           return done(error as NodeJS.ErrnoException, '', 0);
         }
         if (options.all) return done(null, wanted);
-        done(null, wanted[0]!.address, wanted[0]!.family);
+        done(null, wanted[0].address, wanted[0].family);
       },
       (error: NodeJS.ErrnoException) => done(error, '', 0),
     );

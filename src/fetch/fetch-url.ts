@@ -85,7 +85,8 @@ function requestBytes(url: URL, field: string, maxBytes: number, options: FetchO
           return reject(unreachable('redirect to an invalid URL'));
         }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') return reject(unreachable(`redirect to ${next.protocol} refused`));
-        return fetchBytes(next, field, maxBytes, options, redirectsLeft - 1, deadline).then(resolve, reject);
+        fetchBytes(next, field, maxBytes, options, redirectsLeft - 1, deadline).then(resolve, reject);
+        return;
       }
       if (status !== 200) {
         response.resume();
@@ -122,7 +123,10 @@ function requestBytes(url: URL, field: string, maxBytes: number, options: FetchO
     request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(overall);
       // A kept-alive socket the server closed as it was taken: asked again, on another connection.
-      if (request.reusedSocket && !answered && error.code === 'ECONNRESET') return requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers).then(resolve, reject);
+      if (request.reusedSocket && !answered && error.code === 'ECONNRESET') {
+        requestBytes(url, field, maxBytes, options, redirectsLeft, deadline, answers).then(resolve, reject);
+        return;
+      }
       reject(unreachable(refusalReason(error), error));
     });
   });

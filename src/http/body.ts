@@ -77,7 +77,7 @@ function isJson(request: Request): boolean {
 export function meteredData(
   reading: BodyReading,
   source: Readable,
-  step: { checked: boolean; settled: () => boolean; take: (chunk: Buffer) => void; fail: (error: unknown) => void },
+  step: { checked: boolean; settled: () => boolean; take: (chunk: Buffer) => void; fail: (error: Error) => void },
 ): (chunk: Buffer) => void {
   let received = 0;
   let checked = step.checked;
@@ -101,7 +101,7 @@ function collect(request: Request, decoding: { name: string; decoder: Transform 
     const chunks: Buffer[] = [];
     let receivedRaw = 0;
     let settled = false;
-    const finish = (error?: unknown) => {
+    const finish = (error?: Error) => {
       if (settled) return;
       settled = true;
       source.off('data', onData);

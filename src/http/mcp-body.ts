@@ -39,7 +39,7 @@ export function jsonRpcBody(maxBytes: number): RequestHandler {
     } catch (error) {
       return sendJsonRpcError(response, 400, -32700, `Parse error: ${(error as Error).message}`);
     }
-    const messages = Array.isArray(message) ? message : [message];
+    const messages: unknown[] = Array.isArray(message) ? message : [message];
     const invalid = messages.length === 0 ? message : messages.find((candidate) => !JSONRPCMessageSchema.safeParse(candidate).success);
     if (invalid !== undefined) {
       return sendJsonRpcError(response, 400, -32600, 'Invalid Request: the body is JSON but not a JSON-RPC 2.0 message', idOf(invalid));

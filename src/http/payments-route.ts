@@ -70,7 +70,7 @@ export function mountPayments(app: Express, context: AppContext): void {
     '/api/admin/revenue',
     requireOperator(context),
     handle(async (request, response) => {
-      const text = (name: string) => (typeof request.query[name] === 'string' && request.query[name] ? (request.query[name] as string) : undefined);
+      const text = (name: string) => (typeof request.query[name] === 'string' && request.query[name] ? request.query[name] : undefined);
       response.set('Cache-Control', 'no-store').json(await payments.revenue({ from: text('from'), to: text('to') }));
     }),
   );

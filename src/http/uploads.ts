@@ -13,7 +13,7 @@ const MAX_FIELD_BYTES = 64 * 1024;
 const MAX_FIELDS = 64;
 
 export function mediaTypeOf(request: Request): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
 export const isMultipart = (request: Request) => mediaTypeOf(request) === 'multipart/form-data';
@@ -88,7 +88,7 @@ export async function readMultipartArguments(request: Request, capability: Capab
     const args: Record<string, unknown> = {};
     const source: Readable = decoding.decoder ?? request;
     let settled = false;
-    const finish = (error?: unknown) => {
+    const finish = (error?: Error) => {
       if (settled) return;
       settled = true;
       source.off('data', onData);

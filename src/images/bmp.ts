@@ -60,15 +60,15 @@ function walkRle(bytes: Buffer, header: BmpHeader): void {
   let row = 0;
   while (row < header.height) {
     if (at + 1 >= bytes.length) throw new Error('truncated BMP pixel data');
-    const count = bytes[at]!;
-    const value = bytes[at + 1]!;
+    const count = bytes[at];
+    const value = bytes[at + 1];
     at += 2;
     if (count > 0) continue;
     if (value === 0) row += 1;
     else if (value === 1) return;
     else if (value === 2) {
       if (at + 1 >= bytes.length) throw new Error('truncated BMP pixel data');
-      row += bytes[at + 1]!;
+      row += bytes[at + 1];
       at += 2;
     } else {
       const byteCount = fourBit ? Math.ceil(value / 2) : value;

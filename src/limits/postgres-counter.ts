@@ -1,10 +1,8 @@
-import pg from 'pg';
 import type { HitCounter } from './hit-counter.js';
 import { createTablesOnce, openPool } from '../postgres-pool.js';
+import { ADVISORY_LOCKS } from '../advisory-locks.js';
 import type { Logger } from '../logger.js';
 
-/** Agreed by every process that creates the counters table, so two first starts do not race. */
-const SCHEMA_LOCK = 402_2019_1233;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rate_limit_hits (
@@ -20,7 +18,7 @@ export function createPostgresCounter(connectionString: string, logger?: Logger)
   const pool = openPool(connectionString, 4, logger);
   let sweptWindow = -1;
 
-  const open = createTablesOnce(pool, SCHEMA_LOCK, SCHEMA);
+  const open = createTablesOnce(pool, ADVISORY_LOCKS.countersSchema, SCHEMA);
 
   return {
     async hit(key, window) {

@@ -3,21 +3,19 @@ import type { Capability } from '../catalog/capability.js';
 import { describeCapability } from '../catalog/describe.js';
 import type { ProviderRegistry } from '../providers/index.js';
 
-/**
- * `writesFiles`: deliver="file" can create files (stdio, where IMAGESEG_FILE_ROOTS are set), so the tool is not
- * read-only; it stays non-destructive because a result never replaces or follows anything (src/images/deliver.ts).
- * Unknown transport counts as writing: a hint that undersells a tool is safe, one that oversells it is not.
- */
 /** How tools are shown: with or without payment fields and price text, and whether local paths work (stdio). */
 export interface Listing {
   payments: boolean;
   overStdio: boolean;
 }
 
-export function describeTool(capability: Capability, providers: ProviderRegistry, listing: Listing = { payments: true, overStdio: false }, options: { writesFiles?: boolean } = {}) {
+export function describeTool(capability: Capability, providers: ProviderRegistry, listing: Listing = { payments: true, overStdio: false }) {
   const annotations: ToolAnnotations = {
     title: capability.title,
-    readOnlyHint: options.writesFiles === false,
+    // Not read-only: over stdio a result can be written as a new file (deliver="file", or beside a local input). Said
+    // on every transport, since a hint that undersells a tool is safe and one that oversells it is not. Not destructive:
+    // a result file never replaces or follows anything (writeNewFile in src/results/deliver.ts).
+    readOnlyHint: false,
     destructiveHint: false,
     idempotentHint: capability.price === null,
     openWorldHint: true,

@@ -148,7 +148,10 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
   );
 }
 
-/** An McpServer whose tools are the catalog: one registration path for every capability, no per-tool code. */
+/**
+ * An McpServer whose tools are the catalog, registered from the descriptors with no per-tool code: tools that can run
+ * asynchronously as task tools (registerTaskTool), the others as plain tools; plus batch_segmentation when there is a batch runner.
+ */
 export function createMcpServer(dependencies: McpDependencies): McpServer {
   const { catalog, pipeline, batch, providers, tasks, caller } = dependencies;
   const listing: Listing = { payments: dependencies.config.payments !== 'off', overStdio: dependencies.config.transport === 'stdio' };
@@ -177,7 +180,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
     }
     const { name, config } = describeTool(capability, providers, listing);
     server.registerTool(name, { ...config, inputSchema: toolInputSchema(capability, listing), outputSchema: toolOutputSchema }, (args, extra) =>
-      runTool(pipeline, capability, splitPayment(args as Record<string, unknown>, extra, caller), extra),
+      runTool(pipeline, capability, splitPayment(args, extra, caller), extra),
     );
   }
   if (batch) registerBatchTool(server, catalog, batch, { paid: listing.payments, ...(caller?.paymentToken ? { headerToken: caller.paymentToken } : {}) });

@@ -48,12 +48,13 @@ function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'ac
 }
 
 /**
- * The error object of DESIGN.md, wrapped in the seeds' output fields so schema-validating clients accept it.
+ * The error object every answer shares (`{ error: { code, message, retryable, details } }`, docs/ARCHITECTURE.md), wrapped
+ * in the seeds' output fields so schema-validating clients accept it.
  * `discovery`: the tool's x402 Bazaar metadata, for payment answers.
  */
 export function errorResult(error: AppError, capability: Pick<Capability, 'action'>, discovery?: () => Record<string, unknown>): CallToolResult {
   if (error instanceof PaymentRequiredError) {
-    return paymentRequiredResult(error, capability, error.paymentRequired as unknown as Record<string, unknown>, discovery?.());
+    return paymentRequiredResult(error, capability, error.paymentRequired, discovery?.());
   }
   const body = error.toBody();
   const next = error.retryable ? ' It is worth retrying later.' : '';

@@ -16,7 +16,7 @@ const built = new WeakMap<object, Map<string, z.ZodObject>>();
 /** The input schema `build` makes for `owner` (a capability, the catalog) in one variant, built once per process. */
 export function schemaOnce<Schema extends z.ZodObject>(owner: object, variant: string, build: () => Schema): Schema {
   let variants = built.get(owner);
-  if (!variants) built.set(owner, (variants = new Map()));
+  if (!variants) built.set(owner, (variants = new Map<string, z.ZodObject>()));
   let schema = variants.get(variant) as Schema | undefined;
   if (!schema) variants.set(variant, (schema = build()));
   return schema;

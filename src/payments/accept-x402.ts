@@ -103,7 +103,7 @@ export function createX402Acceptor(dependencies: X402Dependencies): AcceptX402 {
     const payment = decodePayment(presented);
     if (isRefusal(payment)) throw refused(payment);
     const payer = payment.authorization.from;
-    const mismatch = payment.version === 2 ? acceptedMismatch(payment.raw as unknown as Record<string, unknown>, requirement) : undefined;
+    const mismatch = payment.version === 2 ? acceptedMismatch(payment.raw, requirement) : undefined;
     if (mismatch) throw refused(mismatch, payer);
     const broken = await verifyExactPayment(payment, requirement, Math.floor(now() / 1000));
     if (broken) throw refused(broken, payer);

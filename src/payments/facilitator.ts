@@ -15,13 +15,10 @@ export interface Facilitator {
   supported(): Promise<SupportedResponse>;
 }
 
-/** The public x402.org facilitator, as @x402/core uses it when given no URL (testnets). */
-export const DEFAULT_FACILITATOR_URL = 'https://x402.org/facilitator';
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export function createFacilitator(options: { url?: string; timeoutMs?: number }): Facilitator {
-  const url = (options.url ?? DEFAULT_FACILITATOR_URL).replace(/\/+$/, '');
+export function createFacilitator(options: { url: string; timeoutMs?: number }): Facilitator {
+  const url = options.url.replace(/\/+$/, '');
   let client: Promise<FacilitatorClient> | undefined;
   // Loaded on the first x402 payment: start-up (stdio) stays fast when nobody pays with x402.
   const connect = () =>

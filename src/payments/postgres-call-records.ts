@@ -5,6 +5,9 @@ import { COUNT_RECORDS, ENDED_HOLDS, SWEEP_STATEMENTS, sweepCutoffs } from './ca
 
 type Transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
+/** An async_jobs row as pg hands it: the BIGINT hold_until arrives as a string. */
+type JobRow = Parameters<typeof toJobRecord>[0] & { hold_until: string };
+
 /** Idempotency records and job holds in PostgreSQL: the same steps as SQLite, so replicas share them. */
 export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): CallRecordStore {
   return {
@@ -35,7 +38,7 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
       );
     },
     async findJob(jobId): Promise<JobRecord | undefined> {
-      const row = (await pool.query('SELECT job_id, service_id, payer, state, hold, hold_until FROM async_jobs WHERE job_id = $1', [jobId])).rows[0];
+      const row = (await pool.query<JobRow>('SELECT job_id, service_id, payer, state, hold, hold_until FROM async_jobs WHERE job_id = $1', [jobId])).rows[0];
       return row && toJobRecord(row);
     },
     async holdJob(jobId, hold, holdUntil) {

@@ -3,12 +3,11 @@ import { MS_PER_DAY, standingRefusal, type LedgerStore, type NewToken, type Toke
 import { ledgerSchema } from './ledger-schema.js';
 import { postgresCallRecords } from './postgres-call-records.js';
 import { createTables, inTransaction, openPool } from '../postgres-pool.js';
+import { ADVISORY_LOCKS } from '../advisory-locks.js';
 import type { Logger } from '../logger.js';
 
 const SCHEMA = ledgerSchema('postgres');
 
-/** Any number agreed by every process that creates the schema, so two first starts do not race. */
-const SCHEMA_LOCK = 402_2019_1230;
 
 interface TokenRow {
   service_id: string;
@@ -40,14 +39,14 @@ export async function openPostgresLedger(connectionString: string, logger?: Logg
   const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, work);
 
   try {
-    await createTables(pool, SCHEMA_LOCK, SCHEMA);
+    await createTables(pool, ADVISORY_LOCKS.ledgerSchema, SCHEMA);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${connectionString.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`, { cause: error });
   }
 
   const heldCount = async (client: pg.PoolClient | pg.Pool, tokenHash: string, now: number) =>
-    Number((await client.query("SELECT COUNT(*) AS held FROM reservations WHERE token_hash = $1 AND state = 'held' AND lease_until > $2", [tokenHash, now])).rows[0].held);
+    Number((await client.query<{ held: string }>("SELECT COUNT(*) AS held FROM reservations WHERE token_hash = $1 AND state = 'held' AND lease_until > $2", [tokenHash, now])).rows[0].held);
 
   const tokenColumns = 'service_id, calls_total, calls_used, expires_at, revoked_at, created_at, source';
   const insertToken = (client: pg.PoolClient | pg.Pool, token: NewToken, now: number) =>

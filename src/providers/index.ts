@@ -12,7 +12,6 @@ import { createCircuitBreaker, type CircuitBreaker } from './breaker.js';
 import { createFallbackChain } from './fallback.js';
 
 export type { Provider, ProviderCall, Progress } from './provider.js';
-export type { ProviderResult, ResultImage } from '../results/types.js';
 
 export interface ProviderRegistry {
   /** The configured providers in the order they are tried, joined by commas (`alibaba`, `local`, `ailabtools,alibaba`). */
@@ -20,7 +19,7 @@ export interface ProviderRegistry {
   /** The provider that serves this capability (a fallback chain when several do), or PROVIDER_NOT_CONFIGURED saying what to set. */
   select(capability: Capability): Provider;
   /** Whether a call to this capability can run as configured (for tools/list and the catalog). */
-  available(capability: Capability): boolean;
+  available: (capability: Capability) => boolean;
   /** The configured providers that serve this capability, in the order they are tried (start-up log, `imageseg-mcp list`). */
   servedBy(capability: Capability): ProviderName[];
   /** Providers named in the order but left out, and what they need. */
@@ -91,7 +90,7 @@ export function createProviderRegistry(config: Config, logger: Logger, metrics?:
       const candidates = serving(capability);
       if (candidates.length === 0) throw notConfigured(capability, order, members.map((member) => member.provider));
       // Alibaba or the embedded model alone are used as they are; a peer alone still needs its own limits checked.
-      if (candidates.length === 1 && !candidates[0]!.provider.refuses) return candidates[0]!.provider;
+      if (candidates.length === 1 && !candidates[0].provider.refuses) return candidates[0].provider;
       const key = candidates.map((member) => member.name).join(',');
       let chain = chains.get(key);
       if (!chain) {

@@ -19,5 +19,5 @@ export function splitOutputOptions(args: Record<string, unknown>): { params: Rec
     if ((OUTPUT_OPTION_NAMES as string[]).includes(name)) options[name] = value;
     else params[name] = value;
   }
-  return { params, options: options as OutputOptions };
+  return { params, options: options };
 }

@@ -1,10 +1,8 @@
-import pg from 'pg';
 import { isResultId, newResultId, resultUrl, type ResultStore } from './result-store.js';
 import { createTablesOnce, openPool } from '../postgres-pool.js';
+import { ADVISORY_LOCKS } from '../advisory-locks.js';
 import type { Logger } from '../logger.js';
 
-/** Agreed by every process that creates the results table, so two first starts do not race. */
-const SCHEMA_LOCK = 402_2019_1232;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stored_results (
@@ -34,7 +32,7 @@ export function createPostgresResultStore(options: PostgresResultStoreOptions): 
   const now = options.now ?? Date.now;
   const pool = openPool(connectionString, 4, options.logger);
 
-  const open = createTablesOnce(pool, SCHEMA_LOCK, SCHEMA);
+  const open = createTablesOnce(pool, ADVISORY_LOCKS.resultsSchema, SCHEMA);
 
   return {
     async save(bytes, mimeType) {

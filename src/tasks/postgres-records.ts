@@ -1,10 +1,8 @@
-import pg from 'pg';
-import { fromRow, tasksSchema, type TaskRecords } from './records.js';
+import { fromRow, tasksSchema, type TaskColumns, type TaskRecords } from './records.js';
 import { createTables, openPool } from '../postgres-pool.js';
+import { ADVISORY_LOCKS } from '../advisory-locks.js';
 import type { Logger } from '../logger.js';
 
-/** Agreed by every process that creates the tasks table, so two first starts do not race. */
-const SCHEMA_LOCK = 402_2019_1231;
 
 const COLUMNS = 'task_id, owner, session, status, status_message, ttl_ms, poll_interval_ms, result, created_at, updated_at, expires_at';
 const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
@@ -12,7 +10,7 @@ const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
 /** Tasks in PostgreSQL, so every replica answers tasks/get and tasks/result for any task. */
 export async function openPostgresTaskRecords(connectionString: string, logger?: Logger): Promise<TaskRecords> {
   const pool = openPool(connectionString, 5, logger);
-  await createTables(pool, SCHEMA_LOCK, tasksSchema('postgres')).catch(async (error: unknown) => {
+  await createTables(pool, ADVISORY_LOCKS.tasksSchema, tasksSchema('postgres')).catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw error;
   });
@@ -26,7 +24,7 @@ export async function openPostgresTaskRecords(connectionString: string, logger?:
       ]);
     },
     async find(taskId, now) {
-      const row = (await pool.query(`SELECT ${COLUMNS} FROM mcp_tasks WHERE task_id = $2 AND ${live}`, [now, taskId])).rows[0];
+      const row = (await pool.query<TaskColumns>(`SELECT ${COLUMNS} FROM mcp_tasks WHERE task_id = $2 AND ${live}`, [now, taskId])).rows[0];
       return row && fromRow(row);
     },
     async update(taskId, { status, statusMessage = null, result = null, now, expiresAt }) {

@@ -68,8 +68,8 @@ const returnForm: ParamSpec = { name: 'ReturnForm', required: false, type: 'stri
 function cutoutRgba(r: Raster, mask: Mask, keep?: (i: number) => boolean): Buffer {
   const out = Buffer.from(r.data);
   for (let i = 0; i < r.width * r.height; i++) {
-    const a = keep && !keep(i) ? 0 : mask[i]!;
-    out[i * 4 + 3] = Math.min(out[i * 4 + 3]!, a);
+    const a = keep && !keep(i) ? 0 : mask[i];
+    out[i * 4 + 3] = Math.min(out[i * 4 + 3], a);
   }
   return out;
 }
@@ -93,7 +93,7 @@ function cropGray(mask: Mask, width: number, box: { x: number; y: number; width:
 /** Effective alpha of the cutout (source alpha ∧ mask), the single-channel mask Alibaba returns. */
 function effectiveMask(r: Raster, mask: Mask): Uint8Array {
   const out = new Uint8Array(r.width * r.height);
-  for (let i = 0; i < out.length; i++) out[i] = Math.min(mask[i]!, r.data[i * 4 + 3]!);
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(mask[i], r.data[i * 4 + 3]);
   return out;
 }
 
@@ -101,8 +101,8 @@ function onWhite(r: Raster, mask: Mask): Buffer {
   const n = r.width * r.height;
   const out = Buffer.alloc(n * 3);
   for (let i = 0; i < n; i++) {
-    const a = Math.min(mask[i]!, r.data[i * 4 + 3]!) / 255;
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(r.data[i * 4 + c]! * a + 255 * (1 - a));
+    const a = Math.min(mask[i], r.data[i * 4 + 3]) / 255;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(r.data[i * 4 + c] * a + 255 * (1 - a));
   }
   return out;
 }
@@ -158,7 +158,7 @@ function elementsAction(action: string, limits: ImageLimits, withReturnForm: boo
       const asMask = withReturnForm && ctx.params.ReturnForm === 'mask';
       const elements: Array<Record<string, unknown>> = [];
       for (const c of list) {
-        const keep = (i: number): boolean => labels[i] === c.label || (labels[i] === 0 && mask[i]! < 128);
+        const keep = (i: number): boolean => labels[i] === c.label || (labels[i] === 0 && mask[i] < 128);
         const url = asMask
           ? ctx.putResult(await encodeGrayPng(c.width, c.height, cropGray(effectiveMask(r, mask).map((v, i) => (keep(i) ? v : 0)), r.width, c)), 'png')
           : ctx.putResult(await encodeRgbaPng(c.width, c.height, cropRgba(cutoutRgba(r, mask, keep), r.width, c)), 'png');
@@ -174,11 +174,11 @@ function maskFromRaster(r: Raster): Mask {
   const n = r.width * r.height;
   const out = new Uint8Array(n);
   let transparent = 0;
-  for (let i = 0; i < n; i++) if (r.data[i * 4 + 3]! < 128) transparent++;
+  for (let i = 0; i < n; i++) if (r.data[i * 4 + 3] < 128) transparent++;
   const useAlpha = r.hasAlpha && transparent > 0;
   for (let i = 0; i < n; i++) {
     const o = i * 4;
-    out[i] = useAlpha ? r.data[o + 3]! : Math.round(0.299 * r.data[o]! + 0.587 * r.data[o + 1]! + 0.114 * r.data[o + 2]!);
+    out[i] = useAlpha ? r.data[o + 3] : Math.round(0.299 * r.data[o] + 0.587 * r.data[o + 1] + 0.114 * r.data[o + 2]);
   }
   return out;
 }
@@ -272,7 +272,7 @@ const specs: ActionSpec[] = [
       const r = await ctx.image('ImageURL');
       const mask = foregroundMask(r);
       const elements: Array<Record<string, unknown>> = [{ ImageURL: await renderSubject(ctx, r, mask, ['mask', 'whiteBK']) }];
-      const classes = Object.keys(ctx.params).filter((k) => /^ClothClass\.\d+$/.test(k)).map((k) => ctx.params[k]!);
+      const classes = Object.keys(ctx.params).filter((k) => /^ClothClass\.\d+$/.test(k)).map((k) => ctx.params[k]);
       if (classes.length) {
         const box = boundingBox(mask, r.width, r.height);
         const mid = box ? box.y + box.height / 2 : r.height / 2;
@@ -336,7 +336,7 @@ const specs: ActionSpec[] = [
       const subject = foregroundMask(r);
       const out = Buffer.alloc(r.width * r.height * 3);
       for (let i = 0; i < r.width * r.height; i++) {
-        const colour = sky[i]! >= 128 ? [70, 130, 180] : subject[i]! >= 128 ? [220, 20, 60] : [128, 64, 128];
+        const colour = sky[i] >= 128 ? [70, 130, 180] : subject[i] >= 128 ? [220, 20, 60] : [128, 64, 128];
         out[i * 3] = colour[0]!; out[i * 3 + 1] = colour[1]!; out[i * 3 + 2] = colour[2]!;
       }
       return { ImageURL: ctx.putResult(await encodeRgbPng(r.width, r.height, out), 'png') };
@@ -384,8 +384,8 @@ const specs: ActionSpec[] = [
       const repl = await resizeCover(replacement, target.width, target.height);
       const out = Buffer.alloc(target.width * target.height * 3);
       for (let i = 0; i < target.width * target.height; i++) {
-        const a = sky[i]! / 255;
-        for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(repl[i * 4 + c]! * a + target.data[i * 4 + c]! * (1 - a));
+        const a = sky[i] / 255;
+        for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(repl[i * 4 + c] * a + target.data[i * 4 + c] * (1 - a));
       }
       return { ImageURL: ctx.putResult(await encodeRgbJpeg(target.width, target.height, out), 'jpg') };
     },
@@ -398,7 +398,7 @@ const specs: ActionSpec[] = [
     limits: null,
     dataFields: ['JobId', 'Status', 'Result', 'ErrorCode', 'ErrorMessage'],
     async run(ctx) {
-      const jobId = ctx.params.JobId!;
+      const jobId = ctx.params.JobId;
       const view = ctx.jobView(jobId);
       // Not in the reference; viapi's async error table documents InvalidParameter.BadRequest (400) for this API.
       if (!view) throw aliError('InvalidParameter.BadRequest', `The specified JobId does not exist: ${jobId}`);
@@ -422,8 +422,8 @@ export function isAsyncCall(spec: ActionSpec, params: Readonly<Record<string, st
 export function validateParams(spec: ActionSpec, params: Readonly<Record<string, string>>): void {
   for (const p of spec.params) {
     if (p.type === 'list') {
-      const values = Object.keys(params).filter((k) => k.startsWith(`${p.name}.`) && /^\d+$/.test(k.slice(p.name.length + 1))).map((k) => params[k]!);
-      if (values.length === 0 && params[p.name] !== undefined && params[p.name] !== '') values.push(params[p.name]!);
+      const values = Object.keys(params).filter((k) => k.startsWith(`${p.name}.`) && /^\d+$/.test(k.slice(p.name.length + 1))).map((k) => params[k]);
+      if (values.length === 0 && params[p.name] !== undefined && params[p.name] !== '') values.push(params[p.name]);
       if (values.length === 0) {
         if (p.required) throw missingParameter(p.name);
         continue;

@@ -137,15 +137,15 @@ function authenticateRpcV1(input: AuthInput, credentials: ReadonlyMap<string, st
   }
   if (all.SignatureMethod !== 'HMAC-SHA1') throw new AliError('InvalidParameter', 400, 'The specified parameter "SignatureMethod" is not valid.');
   if (all.SignatureVersion !== '1.0') throw new AliError('InvalidParameter', 400, 'The specified parameter "SignatureVersion" is not valid.');
-  const secret = credentials.get(all.AccessKeyId!);
+  const secret = credentials.get(all.AccessKeyId);
   if (secret === undefined) throw aliError('InvalidAccessKeyId.NotFound', `AccessKeyId: ${all.AccessKeyId}`);
-  checkTimestamp(all.Timestamp!, now);
+  checkTimestamp(all.Timestamp, now);
   const stringToSign = rpcStringToSign(input.method, all);
-  if (!safeEqual(rpcSignature(secret, stringToSign), all.Signature!)) {
+  if (!safeEqual(rpcSignature(secret, stringToSign), all.Signature)) {
     throw new AliError('SignatureDoesNotMatch', 400, `Specified signature does not match our calculation. server string to sign is:${stringToSign}`);
   }
-  if (!nonces.use(all.SignatureNonce!, now)) throw aliError('SignatureNonceUsed');
+  if (!nonces.use(all.SignatureNonce, now)) throw aliError('SignatureNonceUsed');
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(all)) if (!RPC_COMMON.has(k)) params[k] = v;
-  return { style: 'RPCv1', accessKeyId: all.AccessKeyId!, action: all.Action, version: all.Version, params };
+  return { style: 'RPCv1', accessKeyId: all.AccessKeyId, action: all.Action, version: all.Version, params };
 }

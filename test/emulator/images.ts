@@ -208,7 +208,7 @@ export function decodeBmp(bytes: Buffer): Raster {
         out[o + 3] = masks[3] ? channel(v, masks[3]) : 255;
       } else if (palette && (bpp === 8 || bpp === 4 || bpp === 1)) {
         const bitPos = x * bpp;
-        const byte = bytes[row + (bitPos >> 3)]!;
+        const byte = bytes[row + (bitPos >> 3)];
         const index = (byte >> (8 - bpp - (bitPos & 7))) & ((1 << bpp) - 1);
         out[o] = palette[index * 4 + 2] ?? 0; out[o + 1] = palette[index * 4 + 1] ?? 0; out[o + 2] = palette[index * 4] ?? 0; out[o + 3] = 255;
       } else {

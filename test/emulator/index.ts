@@ -120,7 +120,7 @@ export async function startAlibabaEmulator(options: EmulatorOptions = {}): Promi
       queue.push(ms);
       state.delays.set(action, queue);
     },
-    failNextJob(code = 'InternalError.Algo', message = KNOWN_ERRORS['InternalError.Algo']!.message) {
+    failNextJob(code = 'InternalError.Algo', message = KNOWN_ERRORS['InternalError.Algo'].message) {
       jobs.failNext(code, message);
     },
     hostImage(bytes, contentType) {

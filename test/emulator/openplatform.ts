@@ -49,7 +49,7 @@ export async function startOpenPlatformEmulator(options: OpenPlatformEmulatorOpt
     const requestId = newRequestId();
     const answer = (status: number, payload: unknown) => sendJson(res, status, requestId, payload);
     const fail = (error: unknown) => {
-      const e = error instanceof AliError ? error : new AliError('InternalError', 500, `${KNOWN_ERRORS.InternalError!.message} (${String((error as Error)?.message ?? error)})`);
+      const e = error instanceof AliError ? error : new AliError('InternalError', 500, `${KNOWN_ERRORS.InternalError.message} (${String((error as Error)?.message ?? error)})`);
       answer(e.httpStatus, { ...errorBody(requestId, e.code, e.message), HostId: HOST_ID });
     };
     readBody(req)
@@ -59,7 +59,7 @@ export async function startOpenPlatformEmulator(options: OpenPlatformEmulatorOpt
         const contentType = (req.headers['content-type'] ?? '').toLowerCase();
         const form = contentType.startsWith('application/x-www-form-urlencoded') ? parseParams(body.toString('utf8')) : {};
         const rawUrl = req.url ?? '/';
-        const rawQuery = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1).split('#')[0]! : '';
+        const rawQuery = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1).split('#')[0] : '';
         const auth = authenticate({ method: req.method ?? 'GET', pathname: url.pathname, headers: req.headers, query: parseParams(rawQuery), form, body }, credentials, nonces);
         const action = auth.action ?? '';
         const call: OpenPlatformEmulator['calls'][number] = { action, params: { ...auth.params }, method: req.method ?? 'GET', at: Date.now() };
@@ -70,7 +70,7 @@ export async function startOpenPlatformEmulator(options: OpenPlatformEmulatorOpt
         if (action !== 'AuthorizeFileUpload') throw aliError('InvalidAction.NotFound', `Action: ${action}`);
         const faultIndex = faults.findIndex((fault) => fault.action === undefined || fault.action === action);
         if (faultIndex >= 0) {
-          const fault = faults[faultIndex]!;
+          const fault = faults[faultIndex];
           fault.remaining -= 1;
           if (fault.remaining <= 0) faults.splice(faultIndex, 1);
           throw new AliError(fault.code, fault.httpStatus, fault.message ?? KNOWN_ERRORS[fault.code]?.message ?? fault.code);

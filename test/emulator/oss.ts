@@ -172,13 +172,13 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   function postObject(req: IncomingMessage, body: Buffer, bucketName: string): OssUpload {
     const boundary = /^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(req.headers['content-type'] ?? '');
     if (!boundary) throw new OssError(400, 'InvalidArgument', 'The body of your POST request is not well-formed multipart/form-data.');
-    const parts = parseMultipart(body, boundary[1] ?? boundary[2]!);
+    const parts = parseMultipart(body, boundary[1] ?? boundary[2]);
     const fileIndex = parts.findIndex((part) => part.name === 'file');
     if (fileIndex < 0) throw new OssError(400, 'InvalidArgument', 'Bucket POST must contain a field named \'file\'.');
     // OSS reads the form up to the file; whatever follows it is ignored.
     const fields: Record<string, string> = {};
     for (const part of parts.slice(0, fileIndex)) fields[part.name] = part.content.toString('utf8');
-    const file = parts[fileIndex]!;
+    const file = parts[fileIndex];
     const objectKey = fields.key;
     if (!objectKey) throw new OssError(400, 'InvalidArgument', 'Bucket POST must contain a field named \'key\'.');
     if (!fields.OSSAccessKeyId) throw new OssError(403, 'AccessDenied', 'You have no right to access this object because of bucket acl.');

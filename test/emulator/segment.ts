@@ -15,16 +15,16 @@ export interface Component extends Box { area: number; label: number }
 
 function colourDistance(d: Buffer, i: number, r: number, g: number, b: number): number {
   const o = i * 4;
-  const dr = d[o]! - r;
-  const dg = d[o + 1]! - g;
-  const db = d[o + 2]! - b;
+  const dr = d[o] - r;
+  const dg = d[o + 1] - g;
+  const db = d[o + 2] - b;
   return Math.sqrt(dr * dr + dg * dg + db * db);
 }
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 function borderIndices(w: number, h: number): number[] {
@@ -44,7 +44,7 @@ export function foregroundMask(r: Raster): Mask {
   const n = w * h;
   if (r.hasAlpha) {
     let transparent = 0;
-    for (let i = 0; i < n; i++) if (data[i * 4 + 3]! < 128) transparent++;
+    for (let i = 0; i < n; i++) if (data[i * 4 + 3] < 128) transparent++;
     if (transparent > n * 0.005) {
       const m = new Uint8Array(n);
       for (let i = 0; i < n; i++) m[i] = data[i * 4 + 3]!;
@@ -52,12 +52,12 @@ export function foregroundMask(r: Raster): Mask {
     }
   }
   const border = borderIndices(w, h);
-  const br = median(border.map((i) => data[i * 4]!));
-  const bg = median(border.map((i) => data[i * 4 + 1]!));
-  const bb = median(border.map((i) => data[i * 4 + 2]!));
+  const br = median(border.map((i) => data[i * 4]));
+  const bg = median(border.map((i) => data[i * 4 + 1]));
+  const bb = median(border.map((i) => data[i * 4 + 2]));
   const dist = new Float32Array(n);
   for (let i = 0; i < n; i++) dist[i] = colourDistance(data, i, br, bg, bb);
-  const borderDist = border.map((i) => dist[i]!).sort((a, b) => a - b);
+  const borderDist = border.map((i) => dist[i]).sort((a, b) => a - b);
   const noise = borderDist[Math.floor(borderDist.length * 0.9)] ?? 0;
   const threshold = Math.max(30, Math.min(120, noise * 1.5 + 20));
 
@@ -66,14 +66,14 @@ export function foregroundMask(r: Raster): Mask {
   let head = 0;
   let tail = 0;
   for (const i of border) {
-    if (dist[i]! < threshold && !background[i]) { background[i] = 1; queue[tail++] = i; }
+    if (dist[i] < threshold && !background[i]) { background[i] = 1; queue[tail++] = i; }
   }
   while (head < tail) {
-    const i = queue[head++]!;
+    const i = queue[head++];
     const x = i % w;
     const y = (i - x) / w;
     const visit = (j: number): void => {
-      if (!background[j] && dist[j]! < threshold) { background[j] = 1; queue[tail++] = j; }
+      if (!background[j] && dist[j] < threshold) { background[j] = 1; queue[tail++] = j; }
     };
     if (x > 0) visit(i - 1);
     if (x < w - 1) visit(i + 1);
@@ -85,7 +85,7 @@ export function foregroundMask(r: Raster): Mask {
   for (let i = 0; i < n; i++) {
     if (!background[i]) { mask[i] = 255; continue; }
     // soft edge: background pixels that touch the subject and are already part-way to its colour
-    const d = dist[i]!;
+    const d = dist[i];
     if (d <= half) continue;
     const x = i % w;
     const y = (i - x) / w;
@@ -104,9 +104,9 @@ export function skyMask(r: Raster): Mask {
   const n = w * h;
   const top: number[] = [];
   for (let x = 0; x < w; x++) top.push(x);
-  const tr = median(top.map((i) => data[i * 4]!));
-  const tg = median(top.map((i) => data[i * 4 + 1]!));
-  const tb = median(top.map((i) => data[i * 4 + 2]!));
+  const tr = median(top.map((i) => data[i * 4]));
+  const tg = median(top.map((i) => data[i * 4 + 1]));
+  const tb = median(top.map((i) => data[i * 4 + 2]));
   const globalLimit = 140;
   const stepLimit = 24;
   const mask = new Uint8Array(n);
@@ -117,13 +117,13 @@ export function skyMask(r: Raster): Mask {
     if (colourDistance(data, i, tr, tg, tb) < 60) { mask[i] = 255; queue[tail++] = i; }
   }
   while (head < tail) {
-    const i = queue[head++]!;
+    const i = queue[head++];
     const x = i % w;
     const y = (i - x) / w;
     const o = i * 4;
     const visit = (j: number): void => {
       if (mask[j]) return;
-      if (colourDistance(data, j, data[o]!, data[o + 1]!, data[o + 2]!) >= stepLimit) return;
+      if (colourDistance(data, j, data[o], data[o + 1], data[o + 2]) >= stepLimit) return;
       if (colourDistance(data, j, tr, tg, tb) >= globalLimit) return;
       mask[j] = 255;
       queue[tail++] = j;
@@ -143,8 +143,8 @@ export function skinMask(r: Raster): Mask {
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const o = i * 4;
-    if (data[o + 3]! < 128) continue;
-    const R = data[o]!; const G = data[o + 1]!; const B = data[o + 2]!;
+    if (data[o + 3] < 128) continue;
+    const R = data[o]; const G = data[o + 1]; const B = data[o + 2];
     const cb = 128 - 0.168736 * R - 0.331264 * G + 0.5 * B;
     const cr = 128 + 0.5 * R - 0.418688 * G - 0.081312 * B;
     if (cb >= 77 && cb <= 127 && cr >= 133 && cr <= 173) mask[i] = 255;
@@ -160,7 +160,7 @@ export function components(mask: Mask, w: number, h: number, minArea: number): {
   const queue = new Int32Array(n);
   let next = 0;
   for (let s = 0; s < n; s++) {
-    if (labels[s] || mask[s]! < 128) continue;
+    if (labels[s] || mask[s] < 128) continue;
     next++;
     let head = 0;
     let tail = 0;
@@ -168,7 +168,7 @@ export function components(mask: Mask, w: number, h: number, minArea: number): {
     labels[s] = next;
     let minX = w; let minY = h; let maxX = -1; let maxY = -1; let area = 0;
     while (head < tail) {
-      const i = queue[head++]!;
+      const i = queue[head++];
       const x = i % w;
       const y = (i - x) / w;
       area++;
@@ -181,7 +181,7 @@ export function components(mask: Mask, w: number, h: number, minArea: number): {
           const xx = x + dx;
           if (xx < 0 || xx >= w || (dx === 0 && dy === 0)) continue;
           const j = yy * w + xx;
-          if (!labels[j] && mask[j]! >= 128) { labels[j] = next; queue[tail++] = j; }
+          if (!labels[j] && mask[j] >= 128) { labels[j] = next; queue[tail++] = j; }
         }
       }
     }
@@ -195,7 +195,7 @@ export function boundingBox(mask: Mask, w: number, h: number): Box | null {
   let minX = w; let minY = h; let maxX = -1; let maxY = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (mask[y * w + x]! > 0) {
+      if (mask[y * w + x] > 0) {
         if (x < minX) minX = x; if (x > maxX) maxX = x;
         if (y < minY) minY = y; if (y > maxY) maxY = y;
       }
@@ -221,12 +221,12 @@ function boundaryDistance(bin: Uint8Array, w: number, h: number, limit: number):
     }
   }
   while (head < tail) {
-    const i = queue[head++]!;
-    const d = dist[i]! + 1;
+    const i = queue[head++];
+    const d = dist[i] + 1;
     if (d > limit) continue;
     const x = i % w;
     const y = (i - x) / w;
-    const visit = (j: number): void => { if (dist[j]! > d) { dist[j] = d; queue[tail++] = j; } };
+    const visit = (j: number): void => { if (dist[j] > d) { dist[j] = d; queue[tail++] = j; } };
     if (x > 0) visit(i - 1);
     if (x < w - 1) visit(i + 1);
     if (y > 0) visit(i - w);
@@ -244,14 +244,14 @@ export function refineMask(r: Raster, coarse: Mask): Mask {
   const { width: w, height: h, data } = r;
   const n = w * h;
   const bin = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bin[i] = coarse[i]! >= 128 ? 1 : 0;
+  for (let i = 0; i < n; i++) bin[i] = coarse[i] >= 128 ? 1 : 0;
   const band = Math.max(2, Math.round(Math.min(w, h) * 0.03));
   const dist = boundaryDistance(bin, w, h, band);
   const sums = [[0, 0, 0, 0], [0, 0, 0, 0]] as [number[], number[]];
   for (let i = 0; i < n; i++) {
-    if (dist[i]! <= band) continue;
-    const s = sums[bin[i]!]!;
-    s[0]! += data[i * 4]!; s[1]! += data[i * 4 + 1]!; s[2]! += data[i * 4 + 2]!; s[3]! += 1;
+    if (dist[i] <= band) continue;
+    const s = sums[bin[i]];
+    s[0] += data[i * 4]; s[1] += data[i * 4 + 1]; s[2] += data[i * 4 + 2]; s[3] += 1;
   }
   const out = new Uint8Array(n);
   const [bgSum, fgSum] = sums;
@@ -259,11 +259,11 @@ export function refineMask(r: Raster, coarse: Mask): Mask {
     for (let i = 0; i < n; i++) out[i] = bin[i] ? 255 : 0;
     return out;
   }
-  const mean = (s: number[]): [number, number, number] => [s[0]! / s[3]!, s[1]! / s[3]!, s[2]! / s[3]!];
+  const mean = (s: number[]): [number, number, number] => [s[0] / s[3], s[1] / s[3], s[2] / s[3]];
   const fg = mean(fgSum);
   const bg = mean(bgSum);
   for (let i = 0; i < n; i++) {
-    if (dist[i]! > band) { out[i] = bin[i] ? 255 : 0; continue; }
+    if (dist[i] > band) { out[i] = bin[i] ? 255 : 0; continue; }
     const dF = colourDistance(data, i, fg[0], fg[1], fg[2]);
     const dB = colourDistance(data, i, bg[0], bg[1], bg[2]);
     out[i] = dF + dB === 0 ? (bin[i] ? 255 : 0) : Math.round((dB / (dF + dB)) * 255);

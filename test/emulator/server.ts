@@ -91,7 +91,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function takeFault(state: EmulatorState, action: string): Fault | undefined {
   const index = state.faults.findIndex((f) => f.action === undefined || f.action === action);
   if (index < 0) return undefined;
-  const fault = state.faults[index]!;
+  const fault = state.faults[index];
   fault.remaining -= 1;
   if (fault.remaining <= 0) state.faults.splice(index, 1);
   return fault;
@@ -114,7 +114,7 @@ function actionContext(state: EmulatorState, spec: ActionSpec, params: Record<st
       if (!pending) {
         const limits = spec.limits!;
         const route = (url: URL) => state.downloadRoutes.reduce<string | undefined>((found, next) => found ?? next(url), undefined);
-        pending = downloadImage(params[param]!, param, limits.maxBytes, state.downloadTimeoutMs, route).then((bytes) => decodeImage(bytes, limits, param));
+        pending = downloadImage(params[param], param, limits.maxBytes, state.downloadTimeoutMs, route).then((bytes) => decodeImage(bytes, limits, param));
         cache.set(param, pending);
       }
       return pending;
@@ -137,7 +137,7 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, res: Server
     const form = contentType.startsWith('application/x-www-form-urlencoded') ? parseParams(body.toString('utf8')) : {};
     // the query exactly as sent (not re-serialised by URL), so decoding mirrors the client's encoding
     const rawUrl = req.url ?? '/';
-    const rawQuery = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1).split('#')[0]! : '';
+    const rawQuery = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1).split('#')[0] : '';
     const auth = authenticate(
       { method: req.method ?? 'GET', pathname: url.pathname, headers: req.headers, query: parseParams(rawQuery), form, body },
       state.credentials,
@@ -167,7 +167,7 @@ async function handleApi(state: EmulatorState, req: IncomingMessage, res: Server
       payload = { RequestId: requestId, Data: await spec.run(ctx) };
     }
   } catch (err) {
-    const e = err instanceof AliError ? err : new AliError('InternalError', 500, `${KNOWN_ERRORS.InternalError!.message} (${String((err as Error)?.message ?? err)})`);
+    const e = err instanceof AliError ? err : new AliError('InternalError', 500, `${KNOWN_ERRORS.InternalError.message} (${String((err as Error)?.message ?? err)})`);
     status = e.httpStatus;
     payload = errorBody(requestId, e.code, e.message);
   }
@@ -182,7 +182,7 @@ export function createEmulatorServer(state: EmulatorState): Server {
     if (state.blobs.serve(req, res, url)) return;
     if (url.pathname !== '/') {
       const requestId = newRequestId();
-      sendJson(res, 404, requestId, errorBody(requestId, 'InvalidAction.NotFound', `${KNOWN_ERRORS['InvalidAction.NotFound']!.message} Path: ${url.pathname}`));
+      sendJson(res, 404, requestId, errorBody(requestId, 'InvalidAction.NotFound', `${KNOWN_ERRORS['InvalidAction.NotFound'].message} Path: ${url.pathname}`));
       return;
     }
     handleApi(state, req, res, url).catch((err: unknown) => {

@@ -109,9 +109,9 @@ export function parseAcs3Authorization(header: string | undefined): Acs3Authoriz
   if (!header) return null;
   const match = /^(\S+)\s+(.*)$/.exec(header.trim());
   if (!match) return null;
-  const algorithm = match[1]!;
+  const algorithm = match[1];
   const fields = new Map<string, string>();
-  for (const part of match[2]!.split(',')) {
+  for (const part of match[2].split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) return null;
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());

@@ -24,7 +24,7 @@ const boolean = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff 
 
 function integer(bytes: Buffer): Buffer {
   // DER integers are signed: a leading 1 bit needs a zero byte in front.
-  return tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
 }
 
 function oid(dotted: string): Buffer {

@@ -1,6 +1,6 @@
 /**
  * A loopback x402 facilitator for tests: the facilitator HTTP API over a pretend chain with real signature checks,
- * balances and used nonces. See README.md.
+ * balances and used nonces. docs/development.md describes it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,7 +98,7 @@ export async function startFacilitator(options: { networks?: string[] } = {}): P
     const chainId = chainIdOf(requirements.network);
     if (!chainId || chainIdOf(network) !== chainId) return { ok: false, reason: 'invalid_exact_evm_network_mismatch', payer };
     if (!requirements.extra?.name || !requirements.extra?.version) return { ok: false, reason: 'invalid_exact_evm_missing_eip712_domain', payer };
-    let signer = '';
+    let signer: string;
     try {
       const domain = { name: requirements.extra.name, version: requirements.extra.version, chainId, verifyingContract: requirements.asset };
       signer = verifyTypedData(domain, TYPES, authorization, signature);

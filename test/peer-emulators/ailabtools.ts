@@ -54,7 +54,7 @@ function ids() {
 }
 
 function fail(res: ServerResponse, status: number, message?: string): void {
-  const error = ERRORS[status] ?? ERRORS[500]!;
+  const error = ERRORS[status] ?? ERRORS[500];
   sendJson(
     res,
     status,
@@ -92,7 +92,7 @@ export async function startAilabtoolsEmulator(options: { apiKey?: string } = {})
     if (!decoded || !['jpeg', 'png', 'bmp'].includes(decoded.raster.format)) return fail(res, 415, 'Image format: JPEG JPG BMP PNG');
     if (decoded.raster.format === 'png' && decoded.bitDepth !== 'uchar') return fail(res, 415, 'Image format: 16-bit and 64-bit PNG not supported');
     if (decoded.raster.width >= 2000 || decoded.raster.height >= 2000) return fail(res, 422, 'Image resolution: less than 2000x2000px');
-    const result = await renderCutout(decoded.raster, typeof returnForm === 'string' ? FORMS[returnForm]! : 'transparent');
+    const result = await renderCutout(decoded.raster, typeof returnForm === 'string' ? FORMS[returnForm] : 'transparent');
     sendJson(res, 200, {
       ...ids(),
       error_code: 0,

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { BlobStore } from '../emulator/blobs.js';
-import { sniffFormat, type ImageFormat, type Raster } from '../emulator/images.js';
+import { sniffFormat, type Raster } from '../emulator/images.js';
 import { boundingBox, foregroundMask } from '../emulator/segment.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => Promise<void>;
@@ -89,7 +89,7 @@ export async function decodeInput(bytes: Buffer): Promise<DecodedInput | null> {
   try {
     const metadata = await sharp(bytes).metadata();
     const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    return { raster: { width: info.width, height: info.height, data, hasAlpha: Boolean(metadata.hasAlpha), format: format as ImageFormat }, bitDepth: metadata.depth };
+    return { raster: { width: info.width, height: info.height, data, hasAlpha: Boolean(metadata.hasAlpha), format }, bitDepth: metadata.depth };
   } catch {
     return null;
   }

@@ -18,7 +18,7 @@ export function discIoU(mask: Uint8Array, width: number, height: number): number
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
       const inDisc = (x + 0.5 - width / 2) ** 2 + (y + 0.5 - height / 2) ** 2 <= radius ** 2;
-      const inMask = mask[y * width + x]! >= 128;
+      const inMask = mask[y * width + x] >= 128;
       if (inDisc && inMask) intersection += 1;
       if (inDisc || inMask) union += 1;
     }
@@ -77,8 +77,8 @@ export function iou(alpha: Uint8Array, truth: Uint8Array): number {
   let both = 0;
   let either = 0;
   for (let index = 0; index < truth.length; index += 1) {
-    const predicted = alpha[index]! > 127;
-    const actual = truth[index]! > 0;
+    const predicted = alpha[index] > 127;
+    const actual = truth[index] > 0;
     if (predicted && actual) both += 1;
     if (predicted || actual) either += 1;
   }

@@ -35,7 +35,7 @@ function cutoutOf(call: ProviderCall) {
   const role = call.capability.cutout;
   if (!role) throw new AppError('INTERNAL', `Aidge cannot serve ${call.capability.action}`);
   const form = call.params[role.returnForm];
-  return { image: call.images[role.image], form: FORMS[typeof form === 'string' && FORMS[form] ? form : 'transparent']! };
+  return { image: call.images[role.image], form: FORMS[typeof form === 'string' && FORMS[form] ? form : 'transparent'] };
 }
 
 /** Aidge's Image Background Removal: a signed open-platform call with the image inline as base64. */
@@ -49,7 +49,7 @@ export function createAidgeProvider(options: AidgeProviderOptions): Provider {
     async run(call) {
       const { image, form } = cutoutOf(call);
       // The bytes we hold were checked already; base64 spares Aidge fetching a URL it may not reach (and is preferred).
-      const business = { imageBase64: image!.bytes.toString('base64'), backGroundType: form.backGroundType };
+      const business = { imageBase64: image.bytes.toString('base64'), backGroundType: form.backGroundType };
       const system = { app_key: settings.appKey, timestamp: String(Date.now()), sign_method: 'sha256' };
       const sign = signIopRequest(API_PATH, { ...system, ...business }, settings.appSecret);
       const query = new URLSearchParams({ ...system, sign });

@@ -35,7 +35,7 @@ export function createAilabtoolsProvider(options: AilabtoolsProviderOptions): Pr
     async run(call) {
       const { image, returnForm } = cutoutOf(call);
       const form = new FormData();
-      form.append('image', new Blob([new Uint8Array(image!.bytes)], { type: image!.mimeType }), `image.${EXTENSIONS[image!.format] ?? 'png'}`);
+      form.append('image', new Blob([new Uint8Array(image.bytes)], { type: image.mimeType }), `image.${EXTENSIONS[image.format] ?? 'png'}`);
       const mapped = typeof returnForm === 'string' ? RETURN_FORMS[returnForm] : undefined;
       if (mapped) form.append('return_form', mapped);
       const response = await requestPeer(url, { method: 'POST', headers: { 'x-api-market-key': settings.apiKey }, body: form }, {

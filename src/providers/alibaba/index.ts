@@ -60,7 +60,7 @@ export function createAlibabaProvider(config: Config, logger: Logger, options: A
       const { action } = providerCall.capability;
       const body = await call(action, await imageUrlParams(providerCall, isPassthrough, upload), providerCall.signal);
       const requestId = String(body.RequestId ?? '');
-      const data = (body.Data ?? {}) as Record<string, unknown>;
+      const data = body.Data ?? {};
       if (providerCall.capability.jobResult) return { requestId, data: expandJobData(data) };
       if (!isAsyncCall(providerCall)) return { requestId, data };
       // For asynchronous Actions Alibaba's RequestId is the JobId.

@@ -47,7 +47,7 @@ export async function waitForJob(call: ActionCaller, watch: JobWatch): Promise<R
     await sleep(Math.max(0, Math.min(submittedAt + offsetOf(polls + 1), deadline) - Date.now()), watch.signal);
     const pollMs = Date.now() - submittedAt;
     const body = await call('GetAsyncJobResult', { JobId: jobId }, watch.signal);
-    const data = (body.Data ?? {}) as Record<string, unknown>;
+    const data = body.Data ?? {};
     const status = String(data.Status ?? data.status ?? 'UNKNOWN');
     polls += 1;
     lastStatus = status;

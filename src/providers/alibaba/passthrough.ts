@@ -43,7 +43,7 @@ export function passthroughMatcher(patterns: readonly string[]): (url: string) =
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return false;
     const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-    const port = target.port || DEFAULT_PORTS[target.protocol]!;
+    const port = target.port || DEFAULT_PORTS[target.protocol];
     return parsed.some((pattern) => matches(pattern, host, port));
   };
 }

