@@ -13,14 +13,14 @@
  *
  * npm packages have homes too (the `forbidden` rules below say where each may be used, and why).
  */
-const FOUNDATION = ['^src/(errors|logger|version|metrics|postgres-pool|advisory-locks)\\.ts$', '^src/config[a-z-]*\\.ts$'];
+const FOUNDATION = ['^src/(errors|logger|version|metrics|postgres-pool|advisory-locks|sqlite-file)\\.ts$', '^src/config[a-z-]*\\.ts$'];
 const CATALOG = ['^src/catalog/', '^tools/'];
 const layer = (from, to, comment) => ({ from: { path: from }, to: { path: [from, ...FOUNDATION, ...to] }, comment });
 
 module.exports = {
   allowed: [
     { comment: 'node built-ins and npm packages: placed by the forbidden rules', from: {}, to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] } },
-    layer('^src/(errors|logger|version|metrics|postgres-pool|advisory-locks|config[a-z-]*)\\.ts$', [], 'the foundation imports only itself'),
+    layer('^src/(errors|logger|version|metrics|postgres-pool|advisory-locks|sqlite-file|config[a-z-]*)\\.ts$', [], 'the foundation imports only itself'),
     layer('^tools/', ['^src/catalog/capability\\.ts$'], 'descriptors are data: zod and the descriptor type'),
     layer('^src/catalog/', ['^tools/'], 'the catalog is built from the descriptors alone'),
     layer('^src/fetch/', [], 'fetching URLs under the address guard knows nothing of images'),

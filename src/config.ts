@@ -4,6 +4,8 @@ import { environmentSchema, PROVIDER_NAMES } from './config-environment.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 /** DATABASE_URL names PostgreSQL (shared by replicas) rather than a SQLite file. */
+export const sqliteFileOf = (databaseUrl: string) => databaseUrl.replace(/^file:(\/\/)?/, '');
+
 export const isPostgresUrl = (databaseUrl: string) => POSTGRES_URL.test(databaseUrl);
 
 export { PROVIDER_NAMES };

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '../config.js';
+import { isPostgresUrl, sqliteFileOf } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { LedgerStore } from './store.js';
 
@@ -9,5 +9,5 @@ export async function openLedger(databaseUrl: string, logger?: Logger): Promise<
     return openPostgresLedger(databaseUrl, logger);
   }
   const { openSqliteLedger } = await import('./sqlite-store.js');
-  return openSqliteLedger(databaseUrl.replace(/^file:(\/\/)?/, ''));
+  return openSqliteLedger(sqliteFileOf(databaseUrl));
 }

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file.js';
 import { MS_PER_DAY, standingRefusal, type ChargeTotal, type LedgerStore, type NewToken, type NonceKey, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { sqliteCallRecords } from './sqlite-call-records.js';
@@ -23,14 +21,10 @@ interface TokenRow {
  * IMMEDIATE transaction (several processes may share the file), each in its own savepoint.
  */
 export function openSqliteLedger(file: string): LedgerStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 10000');
-  // NORMAL in WAL mode survives any process crash; a power cut may drop the last few per-call uses (in the
-  // customer's favour). Money coming in (tokens, settlements) is made durable at once: its group's commit syncs
-  // the WAL (`durable`). FULL on every commit cost two fsyncs per paid call: ~5 ms and a third of the throughput.
-  db.pragma('synchronous = NORMAL');
+  // A power cut may drop the last few per-call uses (in the customer's favour). Money coming in (tokens, settlements)
+  // is made durable at once: its group's commit syncs the WAL (`durable`). FULL on every commit cost two fsyncs per
+  // paid call: ~5 ms and a third of the throughput.
+  const db = openSqliteFile(file);
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
 

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '../config.js';
+import { isPostgresUrl, sqliteFileOf } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { TaskRecords } from './records.js';
 
@@ -9,5 +9,5 @@ export async function openTaskRecords(databaseUrl: string, logger?: Logger): Pro
     return openPostgresTaskRecords(databaseUrl, logger);
   }
   const { openSqliteTaskRecords } = await import('./sqlite-records.js');
-  return openSqliteTaskRecords(databaseUrl.replace(/^file:(\/\/)?/, ''));
+  return openSqliteTaskRecords(sqliteFileOf(databaseUrl));
 }

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file.js';
 import { fromRow, tasksSchema, type TaskListFilter, type TaskRecords, type TaskColumns } from './records.js';
 
 const COLUMNS = 'task_id, owner, session, status, status_message, ttl_ms, poll_interval_ms, result, created_at, updated_at, expires_at';
@@ -9,11 +7,7 @@ const OPEN = "status NOT IN ('completed', 'failed', 'cancelled')";
 
 /** Tasks in the ledger's SQLite file, through a connection of their own (WAL: processes share the file). */
 export function openSqliteTaskRecords(file: string): TaskRecords {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
-  db.pragma('busy_timeout = 10000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  const db = openSqliteFile(file);
   db.exec(tasksSchema('sqlite'));
 
   const statements = {
