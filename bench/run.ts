@@ -19,22 +19,28 @@ import { profiling, RESULTS_DIR } from './lib/processes.js';
 import { renderRepeatSummary, summarizeRepeats } from './lib/repeats.js';
 import { measureGatewayLatency } from './rows/gateway-latency.js';
 import { measurePaidThroughput } from './rows/paid-throughput.js';
+import { measureReplicaThroughput } from './rows/replicas-throughput.js';
 import { measureX402Verification } from './rows/x402-verification.js';
 import { measureAsyncDelay } from './rows/async-delay.js';
 import { measureLocalModel } from './rows/local-model.js';
 import { measureColdStart } from './rows/cold-start.js';
 import { measureMemory } from './rows/memory.js';
+import { measureMcpBodiesMemory } from './rows/mcp-bodies-memory.js';
+import { measureLocalMemory } from './rows/local-memory.js';
 
 type Row = { name: string; title: string; run: (workDirectory: string) => Promise<RowResult[]> };
 
 const ROWS: Row[] = [
   { name: 'gateway', title: '1. MCP over HTTP vs direct SDK call', run: measureGatewayLatency },
   { name: 'throughput', title: '2. Paid calls per second', run: measurePaidThroughput },
+  { name: 'replicas', title: '2a. Paid calls per second, two replicas on PostgreSQL', run: measureReplicaThroughput },
   { name: 'x402', title: '3. x402 verifications per second', run: measureX402Verification },
   { name: 'async', title: '4. Asynchronous jobs: delay and polls', run: measureAsyncDelay },
   { name: 'local', title: '5. Local model vs @imgly/background-removal-node', run: measureLocalModel },
   { name: 'cold-start', title: '6. stdio cold start', run: measureColdStart },
   { name: 'memory', title: '7. Memory', run: measureMemory },
+  { name: 'mcp-bodies', title: '7b. Memory: unpaid 50 MB MCP bodies at once', run: measureMcpBodiesMemory },
+  { name: 'local-memory', title: '7c. Memory: the embedded model on a 10000x10000 PNG', run: measureLocalMemory },
 ];
 
 async function runRows(selected: readonly Row[], workDirectory: string, timings: Record<string, number>): Promise<RowResult[]> {

@@ -66,4 +66,15 @@ export const SETTINGS = {
     /** RSS is sampled this often while the large call runs (VmHWM gives the true peak). */
     sampleMs: 25,
   },
+  localMemory: {
+    /** The largest image any Action takes (hd-general-segmentation), as the embedded model serves it. */
+    side: 10_000,
+    /** Idle RSS is read this long after the call: past the default IMAGESEG_LOCAL_IDLE_SECONDS (120). */
+    idleAfterMs: 180_000,
+  },
+  mcpBodies: {
+    /** Unpaid tools/call bodies sent at once, each this large (a 37 MB image as base64), to /mcp and to REST. */
+    concurrent: 8,
+    bodyBytes: 50_000_000,
+  },
 } as const;

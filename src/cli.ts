@@ -9,6 +9,7 @@ import { PRODUCT_VERSION } from './version.js';
 import { RESULT_RESOURCE_BASE } from './results/result-store.js';
 import { TOKENS_USAGE, runRevenueCommand, runTokensCommand } from './tokens-command.js';
 import { exitQuietlyOnClosedPipes, writeStdout } from './terminal/output.js';
+import { ENGINE_COMMAND } from './providers/local/engine-protocol.js';
 
 const USAGE = `imageseg-mcp ${PRODUCT_VERSION} — paid image segmentation as MCP tools and a REST API
 
@@ -63,6 +64,12 @@ function drain(context: AppContext, server: Server): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === ENGINE_COMMAND) {
+    // Not for people: the embedded models' own process, started by the server (providers/local/engine.ts).
+    const { runLocalEngine } = await import('./providers/local/engine-main.js');
+    runLocalEngine(argv[1] ?? '{}');
+    return -1;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -83,13 +83,32 @@ export const settingsSchema = z.object({
     .min(1024)
     .default(512 * 1024)
     .describe('the largest inline MCP image, as base64 bytes; bigger results come as a smaller preview plus the full file, resource or link'),
+  IMAGESEG_BODY_BUDGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(256 * 1024 * 1024)
+    .describe(
+      'the most bytes of HTTP request bodies being read and parsed at once, all requests together (at least 64 KiB; the default is 256 MiB): a body whose `Content-Length` would pass what is left is answered 503 `SERVER_BUSY` with `Retry-After` before it is read, a chunked one once it passes it, and a body longer than the whole budget 413',
+    ),
   IMAGESEG_LIST_ALL_TOOLS: flag.describe('`1` lists every tool in `tools/list` and `imageseg-mcp list`, also those no configured provider can serve'),
   IMAGESEG_LOCAL_MEMORY_ARENA: z
     .enum(['on', 'off'])
-    .default('on')
+    .default('off')
     .describe(
-      "`on` or `off`: onnxruntime's CPU memory arena for the embedded ISNet (salient-object) model. On, inference is faster and the process holds ~1.45 GB after the first call; off, it settles near 0.8 GB, with a peak of 1.2 GB while the model loads",
+      "`on` or `off`: onnxruntime's CPU memory arena for the embedded ISNet (salient-object) model. On, inference is ~10% faster and the model's process keeps its tensors' ~440 MB between calls (a 10000 x 10000 image peaks at ~1.05 GB instead of ~0.8 GB)",
     ),
+  IMAGESEG_LOCAL_IDLE_SECONDS: z.coerce
+    .number()
+    .nonnegative()
+    .default(120)
+    .describe('how long the embedded models stay loaded without calls, in seconds; then their process ends and all its memory is returned (the next call starts it again, ~1 s)'),
+  IMAGESEG_LOCAL_QUEUE: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(8)
+    .describe('how many embedded-model calls may wait while one runs (they run one at a time); one more is answered 503 `SERVER_BUSY` with `Retry-After`'),
   PAYMENTS: z.enum(['required', 'off']).default('required').describe('`required`, or `off` for self-hosted use: nothing is charged and tool schemas have no payment fields'),
   X402_PAY_TO: z
     .string()

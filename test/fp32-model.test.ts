@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDerivedModel, type DerivedModelSource } from '../src/providers/local/converted-model-cache.js';
+import { deriveModelFile, loadDerivedModel, type DerivedModelSource } from '../src/providers/local/converted-model-cache.js';
 import { convertToFloat32, CONVERTER_VERSION } from '../src/providers/local/fp32-model.js';
-import { isnetStatus, isnetWeightsSource } from '../src/providers/local/isnet.js';
+import { isnetStatus, isnetWeightsSource } from '../src/providers/local/isnet-files.js';
 import { resolvePackageEntry } from '../src/providers/local/model-status.js';
-import { startOnnxWorker } from '../src/providers/local/onnx-worker.js';
+import { createOnnxSession } from '../src/providers/local/onnx-session.js';
 
 const { onnx } = onnxProto;
 const { FLOAT, FLOAT16 } = onnx.TensorProto.DataType;
@@ -57,12 +57,12 @@ function tinyFp16Model(): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 15 }], graph }).finish();
 }
 
-async function run(model: Uint8Array, input: Float32Array, dims: number[]) {
-  const session = await startOnnxWorker(runtimePath!, model.slice(), OPTIONS);
+async function run(model: Uint8Array | string, input: Float32Array, dims: number[]) {
+  const session = await createOnnxSession(typeof model === 'string' ? { file: model } : { bytes: model.slice() }, OPTIONS);
   try {
     return (await session.run('input', input.slice(), dims, 'output')).data;
   } finally {
-    await session.close();
+    await session.release();
   }
 }
 
@@ -95,7 +95,7 @@ describe('fp16 -> fp32 conversion', () => {
       expect(first.origin).toBe('converted');
       const second = await load();
       expect(second.origin).toBe('cache');
-      expect(Buffer.compare(Buffer.from(second.bytes), Buffer.from(first.bytes))).toBe(0);
+      expect(second.model).toEqual({ file: first.file });
 
       const side = 1024;
       const plane = side * side;
@@ -109,7 +109,7 @@ describe('fp16 -> fp32 conversion', () => {
         }
       }
       const dims = [1, 3, side, side];
-      const [half, full] = [await run(await source.read(), input, dims), await run(second.bytes, input, dims)];
+      const [half, full] = [await run(await source.read(), input, dims), await run(second.file, input, dims)];
       let intersection = 0;
       let union = 0;
       let absolute = 0;
@@ -140,7 +140,8 @@ describe('the derived-model cache', () => {
     const first = await loadDerivedModel(options('once', source('a'), convert));
     const second = await loadDerivedModel(options('once', source('a'), convert));
     expect([first.origin, second.origin]).toEqual(['converted', 'cache']);
-    expect(new TextDecoder().decode(second.bytes)).toBe('fp32 of fp16 weights');
+    expect(second.model).toEqual({ file: second.file });
+    expect(await readFile(second.file, 'utf8')).toBe('fp32 of fp16 weights');
     expect(calls).toHaveLength(1);
   });
 
@@ -148,9 +149,9 @@ describe('the derived-model cache', () => {
     const { calls, convert } = counting();
     const old = await loadDerivedModel(options('changes', source('a', 'old weights'), convert));
     const renewed = await loadDerivedModel(options('changes', source('b', 'new weights'), convert));
+    expect(await readFile(renewed.file, 'utf8')).toBe('fp32 of new weights');
     const upgraded = await loadDerivedModel(options('changes', source('b', 'new weights'), convert, 2));
     expect([old.origin, renewed.origin, upgraded.origin]).toEqual(['converted', 'converted', 'converted']);
-    expect(new TextDecoder().decode(renewed.bytes)).toBe('fp32 of new weights');
     expect(calls).toEqual(['old weights', 'new weights', 'new weights']);
     const left = (await readdir(path.join(directory, 'cache'))).filter((entry) => entry.startsWith('changes-'));
     expect(left.sort()).toEqual([path.basename(upgraded.file), `${path.basename(upgraded.file)}.sha256`]);
@@ -172,7 +173,8 @@ describe('the derived-model cache', () => {
   it('concurrent first loads both succeed and leave one whole file, no temporaries', async () => {
     const { convert } = counting();
     const loads = await Promise.all([1, 2, 3].map(() => loadDerivedModel(options('concurrent', source('a'), convert))));
-    expect(loads.every((load) => new TextDecoder().decode(load.bytes) === 'fp32 of fp16 weights')).toBe(true);
+    expect(loads.map((load) => load.model)).toEqual(loads.map((load) => ({ file: load.file })));
+    expect(await readFile(loads[0].file, 'utf8')).toBe('fp32 of fp16 weights');
     expect((await loadDerivedModel(options('concurrent', source('a'), convert))).origin).toBe('cache');
     expect((await readdir(path.join(directory, 'cache'))).filter((entry) => entry.endsWith('.tmp'))).toEqual([]);
   });
@@ -183,6 +185,22 @@ describe('the derived-model cache', () => {
     const errors: Error[] = [];
     const load = await loadDerivedModel({ ...options('blocked', source('a'), counting().convert), directory: path.join(blocked, 'models'), onCacheError: (error) => errors.push(error) });
     expect(load.origin).toBe('converted');
+    expect(load.model).toEqual({ bytes: new TextEncoder().encode('fp32 of fp16 weights') });
     expect(errors).toHaveLength(1);
+  });
+
+  it('derives a file from a file once (by whatever writes it), and again when it is damaged', async () => {
+    let derivations = 0;
+    const derive = async (target: string) => {
+      derivations += 1;
+      await writeFile(target, 'optimized');
+    };
+    const options = { directory: path.join(directory, 'cache'), name: 'optimized', sourceKey: 'fp32 file', converterVersion: 1, derive };
+    const first = await deriveModelFile(options);
+    expect([first.origin, (await deriveModelFile(options)).origin]).toEqual(['converted', 'cache']);
+    await writeFile(first.file, 'optimised');
+    expect((await deriveModelFile(options)).origin).toBe('converted');
+    expect(await readFile(first.file, 'utf8')).toBe('optimized');
+    expect(derivations).toBe(2);
   });
 });

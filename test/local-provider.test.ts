@@ -23,7 +23,7 @@ import { bmp24, PERSON } from './support/images.js';
 
 const logger = pino({ level: 'silent' });
 const modelDirectory = mkdtempSync(path.join(os.tmpdir(), 'imageseg-models-'));
-const provider = createLocalProvider({ logger, modelDirectory, memoryArena: false });
+const provider = createLocalProvider({ logger, modelDirectory, memoryArena: false, idleMs: 60_000, maxWaiting: 8 });
 const models = Object.fromEntries(describeLocalModels().map((entry) => [entry.model, entry]));
 const ISNET_TIMEOUT = 90_000;
 
@@ -192,7 +192,7 @@ describe('local provider: wiring', () => {
   });
 
   it('runs queued tasks one at a time and drops a waiting task whose signal aborts', async () => {
-    const queue = createTaskQueue(1);
+    const queue = createTaskQueue();
     let active = 0;
     let maxActive = 0;
     const task = async () => {
@@ -211,6 +211,18 @@ describe('local provider: wiring', () => {
     await Promise.all([first, third]);
     expect(ran).toEqual(['first', 'third']);
     expect(maxActive).toBe(1);
+  });
+
+  it('refuses a task at once, without queueing it, when maxWaiting tasks already wait', async () => {
+    const queue = createTaskQueue({ maxWaiting: 1, refuse: (waiting) => new Error(`busy: ${waiting} waiting`) });
+    let release!: () => void;
+    const running = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const waiting = queue.run(async () => 'ran');
+    await expect(queue.run(async () => 'never')).rejects.toThrow('busy: 1 waiting');
+    expect(queue.size).toBe(2);
+    release();
+    await running;
+    expect(await waiting).toBe('ran');
   });
 
   it('box filter equals the brute-force window mean, borders included', () => {

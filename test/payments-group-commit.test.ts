@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteLedger } from '../src/payments/sqlite-store.js';
-import { createGroupCommit } from '../src/payments/sqlite-group-commit.js';
+import { openPostgresLedger } from '../src/payments/postgres-store.js';
+import { createSqliteGroupCommit } from '../src/payments/sqlite-group-commit.js';
 import { generateToken, hashToken } from '../src/payments/tokens.js';
 import type { LedgerStore, NewToken, TokenHold } from '../src/payments/store.js';
+import { isolatedPostgres } from './support/replica.js';
 
 const SERVICE = 'product-background-removal';
 let directory: string;
@@ -35,13 +37,28 @@ function shuffled<T>(items: T[]): T[] {
   return copy;
 }
 
-describe('the SQLite ledger under concurrent calls (group commit)', () => {
+// The same promises for every store; PostgreSQL joins, in a schema of its own, when TEST_DATABASE_URL points at one.
+type OpenStore = () => Promise<{ store: LedgerStore; cleanUp: () => Promise<void> }>;
+const stores: Array<[string, OpenStore]> = [['SQLite', async () => ({ store: openSqliteLedger(path.join(directory, 'ledger.db')), cleanUp: async () => undefined })]];
+if (process.env.TEST_DATABASE_URL) {
+  stores.push([
+    'PostgreSQL',
+    async () => {
+      const database = await isolatedPostgres(process.env.TEST_DATABASE_URL!, 'group_commit');
+      return { store: await openPostgresLedger(database.url), cleanUp: () => database.drop() };
+    },
+  ]);
+}
+
+describe.each(stores)('the %s ledger under concurrent calls (group commit)', (_name, open) => {
   let store: LedgerStore;
-  beforeAll(() => {
-    store = openSqliteLedger(path.join(directory, 'ledger.db'));
+  let cleanUp: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanUp } = await open());
   });
   afterAll(async () => {
-    await store.close();
+    await store?.close();
+    await cleanUp?.();
   });
 
   it('reserves exactly one use per one-use token among concurrent first copies and replays, each caller its own answer', async () => {
@@ -100,7 +117,7 @@ describe('the SQLite ledger under concurrent calls (group commit)', () => {
     ]);
     expect(before).toEqual({ status: 'fulfilled', value: undefined });
     expect(failing.status).toBe('rejected');
-    expect(String((failing as PromiseRejectedResult).reason)).toMatch(/UNIQUE|PRIMARY KEY/);
+    expect(String((failing as PromiseRejectedResult).reason)).toMatch(/UNIQUE|PRIMARY KEY|duplicate key/);
     // The failed hold is not there, so the third token's only use went to the write after it.
     expect(after).toEqual({ status: 'fulfilled', value: undefined });
     expect(await store.findToken(second.tokenHash, now)).toMatchObject({ callsHeld: 1 });
@@ -108,7 +125,7 @@ describe('the SQLite ledger under concurrent calls (group commit)', () => {
   });
 });
 
-describe('the group commit', () => {
+describe('the SQLite group commit', () => {
   const openTable = (name: string) => {
     const db = new Database(path.join(directory, `${name}.db`));
     db.pragma('journal_mode = WAL');
@@ -119,7 +136,7 @@ describe('the group commit', () => {
   it('runs the writes of one turn in one transaction and rolls back a failing one alone, partial writes included', async () => {
     const db = openTable('savepoints');
     const reader = new Database(path.join(directory, 'savepoints.db'));
-    const group = createGroupCommit(db);
+    const group = createSqliteGroupCommit(db);
     const insert = db.prepare('INSERT INTO items (id, note) VALUES (?, ?)');
     const seenOutside: number[] = [];
     const seenInside: number[] = [];
@@ -150,7 +167,7 @@ describe('the group commit', () => {
     const db = openTable('busy');
     db.pragma('busy_timeout = 50');
     const other = new Database(path.join(directory, 'busy.db'));
-    const group = createGroupCommit(db);
+    const group = createSqliteGroupCommit(db);
     const insert = db.prepare('INSERT INTO items (id, note) VALUES (?, ?)');
     other.exec('BEGIN IMMEDIATE');
     const blocked = await Promise.allSettled([group.write(() => insert.run(1, 'a')), group.write(() => insert.run(2, 'b'))]);
@@ -166,7 +183,7 @@ describe('the group commit', () => {
   it('syncs the WAL for a durable write and goes back to the usual setting', async () => {
     const db = openTable('durable');
     db.pragma('synchronous = NORMAL');
-    const group = createGroupCommit(db);
+    const group = createSqliteGroupCommit(db);
     const during = await group.write(() => db.pragma('synchronous', { simple: true }), { durable: true });
     expect(during).toBe(2);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);

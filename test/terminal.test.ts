@@ -53,7 +53,7 @@ describe('imageseg-mcp at a terminal', () => {
     expect(again.stderr).toContain('already exists');
   }, 90_000);
 
-  it('i: an image past the embedded model\'s own limits (4096 px) is fitted, and the result has the input\'s size', async () => {
+  it('i: an image past the embedded model\'s working size (4096 px) gives a result at the input\'s size', async () => {
     writeFileSync(path.join(directory, 'panorama.png'), await discOnWhite(4400, 400));
     const { code, stderr } = await cli(['i', 'panorama.png', 'panorama-cutout.png', '--tool', 'body_segmentation']);
     expect(code, stderr).toBe(0);

@@ -5,14 +5,14 @@
  * is the kernel's high-water mark (VmHWM, reset before the call through /proc/<pid>/clear_refs), with 25 ms
  * samples as a fallback. Idle RSS: ours and the reference server, both over stdio after `initialize`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startAlibabaEmulator } from '../../test/emulator/index.js';
 import { emulatorEnvironment } from '../../test/support/server.js';
 import { capabilities } from '../../tools/index.js';
 import { SETTINGS } from '../settings.js';
 import { largestPng, productPhoto } from '../lib/images.js';
-import { CLI, peakRssOf, rssOf, sleep, startServer } from '../lib/processes.js';
+import { CLI, peakRssOf, resetPeak, rssOf, sleep, startServer } from '../lib/processes.js';
 import { startStdio } from '../lib/stdio.js';
 import { referenceServerEntry } from './cold-start.js';
 import type { RowResult } from '../lib/report.js';
@@ -26,16 +26,6 @@ async function idleStdioRss(args: string[], cwd: string, environment: Record<str
     return rssOf(started.child.pid!);
   } finally {
     await started.stop();
-  }
-}
-
-/** Resets the kernel's peak-RSS mark of a process; false where the kernel does not allow it. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
   }
 }
 

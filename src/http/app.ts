@@ -5,6 +5,7 @@ import { AppError, toAppError } from '../errors.js';
 import { sendError } from './errors.js';
 import { closeAfterAnswer, jsonBody } from './body.js';
 import { jsonRpcBody } from './mcp-body.js';
+import { createBodyBudget } from './body-budget.js';
 import { largestRequestBytes, SMALL_REQUEST_BYTES } from '../catalog/request-size.js';
 import { mountMcp } from './mcp-route.js';
 import { mountTools } from './tools-route.js';
@@ -68,15 +69,16 @@ export function createHttpApp(context: AppContext): Express {
   app.use(rateLimit(context));
   app.use('/mcp', originCheck(ownNames, context.config.http.allowedOrigins));
   // Bodies are limited per route, from the descriptors: /mcp takes the largest tool input, /api/tools/<id> its own
-  // (tools-route.ts), everything else is small.
-  app.post('/mcp', jsonRpcBody(largestRequestBytes(context.catalog.capabilities)));
+  // (tools-route.ts), everything else is small; all of them together by the body budget.
+  const budget = createBodyBudget(context.config.http.bodyBudgetBytes);
+  app.post('/mcp', jsonRpcBody(largestRequestBytes(context.catalog.capabilities), budget));
   app.get('/', (_request, response) => {
     response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', batch: '/api/batch/{serviceId}', serverCard: '/.well-known/mcp/server-card.json', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
   });
   mountMcp(app, context);
-  mountTools(app, context);
-  mountBatch(app, context);
-  app.use(jsonBody({ maxBytes: SMALL_REQUEST_BYTES, purpose: 'this route (no images)' }));
+  mountTools(app, context, budget);
+  mountBatch(app, context, budget);
+  app.use(jsonBody({ maxBytes: SMALL_REQUEST_BYTES, purpose: 'this route (no images)', budget }));
   mountPayments(app, context);
   mountCatalog(app, context);
   mountOperations(app, context);

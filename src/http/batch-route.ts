@@ -4,6 +4,7 @@ import { MAX_BATCH_ITEMS } from '../batch.js';
 import { batchRequestBytesFor } from '../catalog/request-size.js';
 import { toAppError } from '../errors.js';
 import { closeAfterAnswer, readJsonBody } from './body.js';
+import type { BodyBudget } from './body-budget.js';
 import { sendError, setAnswerHeaders } from './errors.js';
 import { paidBodyReading } from './paid-body.js';
 import { credentialsFromHeaders } from '../payments/index.js';
@@ -16,7 +17,7 @@ function announcedItems(request: Request): number {
 }
 
 /** POST /api/batch/:id — `{items: [arguments, ...]}`: up to 20 calls of one capability, paid together. */
-export function mountBatch(app: Express, context: AppContext): void {
+export function mountBatch(app: Express, context: AppContext, budget: BodyBudget): void {
   app.post('/api/batch/:id', async (request, response) => {
     const signal = abortOnClose(response);
     try {
@@ -26,7 +27,8 @@ export function mountBatch(app: Express, context: AppContext): void {
           const payment = await context.payments.gate.reserveBatch(capability, {}, announcedItems(request));
           await payment.release();
         };
-        const reading = paidBodyReading(request, batchRequestBytesFor(capability, MAX_BATCH_ITEMS), `a batch of ${capability.serviceId} (its images as base64)`, askForPayment);
+        const limit = { maxBytes: batchRequestBytesFor(capability, MAX_BATCH_ITEMS), purpose: `a batch of ${capability.serviceId} (its images as base64)`, budget };
+        const reading = paidBodyReading(request, limit, askForPayment);
         request.body = await readJsonBody(request, reading);
       }
       const body = request.body as { items?: unknown } | undefined;

@@ -3,12 +3,16 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
 import { describeBytes } from '../fetch/sizes.js';
+import { serverBusy, withLease, type BodyBudget, type BodyLease } from './body-budget.js';
+import { createJsonText, type JsonText } from './json-text.js';
 
 export interface BodyLimit {
   /** The most bytes the body may have, before and after decoding. */
   maxBytes: number;
   /** What the body is for, in words, for the 413 answer: "an MCP message". */
   purpose: string;
+  /** What every body being read counts against, from its declared length or first byte until it is done. */
+  budget: BodyBudget;
 }
 
 export interface BodyReading extends BodyLimit {
@@ -31,6 +35,17 @@ export function hasBody(request: Request): boolean {
 export function declaredLength(request: Request): number | undefined {
   const length = Number(request.headers['content-length']);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+/**
+ * The reading within the route's limit, or the whole budget where that is less (a body over it could never be read
+ * here), and the body's declared length; a declared length over that is refused before anything else.
+ */
+function withinLimits(request: Request, limit: BodyReading): { reading: BodyReading; declared: number | undefined } {
+  const reading = limit.budget.totalBytes < limit.maxBytes ? { ...limit, maxBytes: limit.budget.totalBytes } : limit;
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
+  return { reading, declared };
 }
 
 export function tooLarge(limit: BodyLimit, declared?: number): AppError {
@@ -71,11 +86,13 @@ function isJson(request: Request): boolean {
 }
 
 /**
- * The data handler of a body being read: counts what arrives (after decoding) against the limit, hands each chunk
- * on, and pauses once past `beforeLarge.atBytes` for that check (an unpaid call's 402), resuming only if it passes.
+ * The data handler of a body being read: counts what arrives (after decoding) against the limit and the budget,
+ * hands each chunk on, and pauses once past `beforeLarge.atBytes` for that check (an unpaid call's 402), resuming
+ * only if it passes.
  */
 export function meteredData(
   reading: BodyReading,
+  lease: BodyLease,
   source: Readable,
   step: { checked: boolean; settled: () => boolean; take: (chunk: Buffer) => void; fail: (error: Error) => void },
 ): (chunk: Buffer) => void {
@@ -85,6 +102,7 @@ export function meteredData(
     if (step.settled()) return;
     received += chunk.length;
     if (received > reading.maxBytes) return step.fail(tooLarge(reading));
+    if (!lease.hold(received)) return step.fail(serverBusy(reading.budget));
     step.take(chunk);
     if (!checked && reading.beforeLarge && received > reading.beforeLarge.atBytes) {
       checked = true;
@@ -94,11 +112,32 @@ export function meteredData(
   };
 }
 
-function collect(request: Request, decoding: { name: string; decoder: Transform | null }, reading: BodyReading, checked: boolean): Promise<Buffer> {
+/** Where a body goes as it arrives, and what it becomes once complete (still counted against the budget). */
+export interface BodySink<T> {
+  take(chunk: Buffer): void;
+  result(): T;
+}
+
+/** The body's bytes: into one buffer of its length when that is known, else kept as they come and joined once. */
+export function bytesSink(length: number | undefined): BodySink<Buffer> {
+  if (length !== undefined) {
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    const take = (chunk: Buffer) => {
+      filled += chunk.copy(buffer, filled);
+    };
+    return { take, result: () => buffer.subarray(0, filled) };
+  }
+  const chunks: Buffer[] = [];
+  return { take: (chunk) => chunks.push(chunk), result: () => Buffer.concat(chunks) };
+}
+
+/** Reads the whole body into `take`; settles once it has ended, or with the error that stopped it. */
+function collect(request: Request, started: StartedReading, lease: BodyLease, take: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    const { decoding, reading, checked } = started;
     const { decoder } = decoding;
     const source: Readable = decoder ?? request;
-    const chunks: Buffer[] = [];
     let receivedRaw = 0;
     let settled = false;
     const finish = (error?: Error) => {
@@ -112,13 +151,13 @@ function collect(request: Request, decoding: { name: string; decoder: Transform 
       }
       request.pause();
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks));
+      else resolve();
     };
     const onRawData = (chunk: Buffer) => {
       receivedRaw += chunk.length;
       if (receivedRaw > reading.maxBytes) finish(tooLarge(reading));
     };
-    const onData = meteredData(reading, source, { checked, settled: () => settled, take: (chunk) => chunks.push(chunk), fail: finish });
+    const onData = meteredData(reading, lease, source, { checked, settled: () => settled, take, fail: finish });
     // Kept after settling: a client that goes away later must not become an unhandled error.
     request.on('error', (error) => finish(error));
     request.on('close', () => {
@@ -134,50 +173,66 @@ function collect(request: Request, decoding: { name: string; decoder: Transform 
   });
 }
 
-/**
- * The JSON body's bytes, or undefined when there is no body or it is not JSON (then it is not read). A declared
- * length over the limit is refused without reading; a chunked or compressed body is cut off when it passes it.
- */
-export async function readJsonBytes(request: Request, reading: BodyReading): Promise<Buffer | undefined> {
-  if (!hasBody(request)) return undefined;
-  const declared = declaredLength(request);
-  if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
-  if (!isJson(request)) return undefined;
-  return readBodyBytes(request, reading);
+export interface StartedReading {
+  /** The reading within the budget. */
+  reading: BodyReading;
+  decoding: { name: string; decoder: Transform | null };
+  declared: number | undefined;
+  /** The large-body check has been run (on the declared length). */
+  checked: boolean;
 }
 
 /**
- * What comes before reading any body: a declared length over the limit is refused, the encoding must be one we
- * decode, and a declared length past `beforeLarge.atBytes` runs that check now (`checked`), before a byte is read.
+ * What comes before reading any body: a declared length over the limit (or the whole budget) is refused, the
+ * encoding must be one we decode, a declared length past `beforeLarge.atBytes` runs that check now (`checked`),
+ * and the declared length must fit in what is left of the budget (else 503 SERVER_BUSY) — all before a byte is read.
  */
-export async function startReading(request: Request, reading: BodyReading): Promise<{ decoding: { name: string; decoder: Transform | null }; checked: boolean }> {
-  const declared = declaredLength(request);
-  if (declared !== undefined && declared > reading.maxBytes) throw tooLarge(reading, declared);
+export async function startReading(request: Request, limit: BodyReading, lease: BodyLease): Promise<StartedReading> {
+  const { reading, declared } = withinLimits(request, limit);
   const decoding = decoderFor(request);
   const checked = Boolean(reading.beforeLarge && declared !== undefined && declared > reading.beforeLarge.atBytes);
   if (checked) await reading.beforeLarge!.check();
-  return { decoding, checked };
+  if (declared !== undefined && !lease.hold(declared)) throw serverBusy(reading.budget);
+  return { reading, decoding, declared, checked };
 }
 
-/** The body's bytes whatever its type, decoded, within the limit and after the large-body check. */
-export async function readBodyBytes(request: Request, reading: BodyReading): Promise<Buffer> {
-  const { decoding, checked } = await startReading(request, reading);
-  return collect(request, decoding, reading, checked);
+/**
+ * The body whatever its type, decoded, within the limit and after the large-body check, into the sink made for its
+ * length (undefined when unknown); it counts against the budget until the sink's result is made.
+ */
+export function readBody<T>(request: Request, reading: BodyReading, sinkFor: (length: number | undefined) => BodySink<T>): Promise<T> {
+  return withLease(reading.budget, async (lease) => {
+    const started = await startReading(request, reading, lease);
+    const sink = sinkFor(started.decoding.decoder ? undefined : started.declared);
+    await collect(request, started, lease, (chunk) => sink.take(chunk));
+    return sink.result();
+  });
+}
+
+/**
+ * The JSON body, decoded as it arrives, made into what the route keeps by `use`; undefined when there is no body or
+ * it is not JSON (then it is not read). A declared length over the limit is refused unread, even when not JSON.
+ */
+export async function readJson<T>(request: Request, reading: BodyReading, use: (text: JsonText) => T): Promise<T | undefined> {
+  if (!hasBody(request)) return undefined;
+  withinLimits(request, reading);
+  if (!isJson(request)) return undefined;
+  return readBody(request, reading, () => {
+    const text = createJsonText();
+    return { take: (chunk) => text.write(chunk), result: () => use(text) };
+  });
 }
 
 /** The JSON body as a value: undefined when there is none; malformed JSON is the client's INVALID_ARGUMENT. */
-export async function readJsonBody(request: Request, reading: BodyReading): Promise<unknown> {
-  const bytes = await readJsonBytes(request, reading);
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  try {
-    return parseJson(bytes);
-  } catch (error) {
-    throw new AppError('INVALID_ARGUMENT', `Malformed JSON body: ${(error as Error).message}`);
-  }
-}
-
-export function parseJson(bytes: Buffer): unknown {
-  return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+export function readJsonBody(request: Request, reading: BodyReading): Promise<unknown> {
+  return readJson(request, reading, (text) => {
+    if (text.isEmpty()) return undefined;
+    try {
+      return text.parse();
+    } catch (error) {
+      throw new AppError('INVALID_ARGUMENT', `Malformed JSON body: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** After an answer given before the body was read, how long and how much of the rest is read and dropped. */
@@ -187,19 +242,19 @@ const LINGER_BYTES = 4 * 1024 * 1024;
 /**
  * An answer given before the whole body was read ends the connection soon after: the rest of the body is dropped
  * unread for a moment (a lingering close, so that a client still sending gets to read the answer instead of a
- * reset), then the socket is closed unless the body has ended by then.
+ * reset), then the socket is closed unless the body has ended by then. Past `LINGER_BYTES` the server stops reading
+ * rather than closing at once: a reset would also discard the answer from a busy client's unread buffer.
  */
 export function closeAfterAnswer(request: Request, response: Response): void {
   if (request.complete) return;
   response.once('finish', () => {
     if (request.complete) return;
-    const close = () => request.socket.destroy();
-    const timer = setTimeout(close, LINGER_MS);
+    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS);
     timer.unref();
     let dropped = 0;
     request.on('data', (chunk: Buffer) => {
       dropped += chunk.length;
-      if (dropped > LINGER_BYTES) close();
+      if (dropped > LINGER_BYTES) request.pause();
     });
     request.once('end', () => clearTimeout(timer));
     request.once('close', () => clearTimeout(timer));

@@ -33,7 +33,7 @@ export function sendError(response: Response, error: AppError): void {
 }
 
 /** Every 429 and 503 says when to come back (the upstream's hint or our backoff); so does a 409 for work in progress. */
-function retryAfterSeconds(error: AppError): number | undefined {
+export function retryAfterSeconds(error: AppError): number | undefined {
   if (error.options.retryAfterSeconds !== undefined) return error.options.retryAfterSeconds;
   if (error.httpStatus === 429) return 1;
   // Not configured: nothing changes until the operator acts, so a client should not come back soon.

@@ -1,7 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { toAppError } from '../errors.js';
-import { closeAfterAnswer, parseJson, readJsonBytes } from './body.js';
+import { closeAfterAnswer, readJson } from './body.js';
+import type { BodyBudget } from './body-budget.js';
+import { retryAfterSeconds } from './errors.js';
+import type { JsonText } from './json-text.js';
 
 type RequestId = string | number | null;
 
@@ -15,30 +18,36 @@ export function sendJsonRpcError(response: Response, status: number, code: numbe
   response.status(status).json({ jsonrpc: '2.0', error: { code, message, ...(data === undefined ? {} : { data }) }, id });
 }
 
-const jsonRpcCodeOf = (status: number) => (status === 415 ? -32000 : status === 413 ? -32600 : status === 400 ? -32700 : -32603);
+const jsonRpcCodeOf = (status: number) => (status === 415 || status === 503 ? -32000 : status === 413 ? -32600 : status === 400 ? -32700 : -32603);
+
+function parsedMessage(text: JsonText): { message: unknown } | { parseError: string } {
+  try {
+    return { message: text.parse() };
+  } catch (error) {
+    return { parseError: (error as Error).message };
+  }
+}
 
 /**
- * POST /mcp bodies: read within `maxBytes` (the largest tool input as base64, plus margin) and checked to be
- * JSON-RPC before the SDK sees them, every refusal in JSON-RPC shape. A body that is not JSON is left to the SDK,
- * which answers 415.
+ * POST /mcp bodies: read within `maxBytes` (the largest tool input as base64, plus margin) and the body budget,
+ * and checked to be JSON-RPC before the SDK sees them, every refusal in JSON-RPC shape (`id` null: the body was
+ * not read; `data` is our error object). A body that is not JSON is left to the SDK, which answers 415.
  */
-export function jsonRpcBody(maxBytes: number): RequestHandler {
+export function jsonRpcBody(maxBytes: number, budget: BodyBudget): RequestHandler {
   return async (request: Request, response: Response, next: NextFunction) => {
-    let bytes: Buffer | undefined;
+    let parsed: ReturnType<typeof parsedMessage> | undefined;
     try {
-      bytes = await readJsonBytes(request, { maxBytes, purpose: 'an MCP message' });
+      parsed = await readJson(request, { maxBytes, purpose: 'an MCP message', budget }, parsedMessage);
     } catch (error) {
       const appError = toAppError(error);
       closeAfterAnswer(request, response);
-      return sendJsonRpcError(response, appError.httpStatus, jsonRpcCodeOf(appError.httpStatus), appError.message, null, appError.options.details);
+      const retryAfter = retryAfterSeconds(appError);
+      if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
+      return sendJsonRpcError(response, appError.httpStatus, jsonRpcCodeOf(appError.httpStatus), appError.message, null, appError.toBody().error);
     }
-    if (bytes === undefined) return next();
-    let message: unknown;
-    try {
-      message = parseJson(bytes);
-    } catch (error) {
-      return sendJsonRpcError(response, 400, -32700, `Parse error: ${(error as Error).message}`);
-    }
+    if (parsed === undefined) return next();
+    if ('parseError' in parsed) return sendJsonRpcError(response, 400, -32700, `Parse error: ${parsed.parseError}`);
+    const { message } = parsed;
     const messages: unknown[] = Array.isArray(message) ? message : [message];
     const invalid = messages.length === 0 ? message : messages.find((candidate) => !JSONRPCMessageSchema.safeParse(candidate).success);
     if (invalid !== undefined) {

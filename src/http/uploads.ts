@@ -6,7 +6,8 @@ import { imageFieldOf, type Capability } from '../catalog/capability.js';
 import { argumentShapeOf } from '../catalog/schemas.js';
 import { AppError } from '../errors.js';
 import { describeBytes } from '../fetch/sizes.js';
-import { declaredLength, meteredData, readBodyBytes, startReading, type BodyReading } from './body.js';
+import { bytesSink, declaredLength, meteredData, readBody, startReading, type BodyReading, type StartedReading } from './body.js';
+import { withLease, type BodyLease } from './body-budget.js';
 
 /** Parameters that are not images are short: a form field longer than this is a mistake, not a parameter. */
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -63,19 +64,27 @@ export async function readRawImageArguments(request: Request, capability: Capabi
   const args = queryArguments(request, argumentShapeOf(capability));
   const declared = declaredLength(request);
   if (declared !== undefined && declared > limits.maxBytes) throw imageTooLarge(capability, field, limits.maxBytes);
-  const bytes = await readBodyBytes(request, { ...reading, maxBytes: limits.maxBytes }).catch((error: unknown) => {
+  const toDataUrl = (length: number | undefined) => {
+    const bytes = bytesSink(length);
+    return { take: (chunk: Buffer) => bytes.take(chunk), result: () => asDataUrl(bytes.result()) };
+  };
+  const image = await readBody(request, { ...reading, maxBytes: limits.maxBytes }, toDataUrl).catch((error: unknown) => {
     throw error instanceof AppError && error.code === 'IMAGE_TOO_LARGE' ? imageTooLarge(capability, field, limits.maxBytes) : error;
   });
-  return { ...args, [field]: asDataUrl(bytes) };
+  return { ...args, [field]: image };
 }
 
 /**
  * A `multipart/form-data` body: file parts named as the Action's image parameters, other fields as text. Read as it
- * streams: each file stops at its image limit, the whole body at the route's, and an unpaid request is asked to pay
- * before more than `beforeLarge.atBytes` arrive.
+ * streams: each file stops at its image limit, the whole body at the route's (and the body budget's), and an unpaid
+ * request is asked to pay before more than `beforeLarge.atBytes` arrive.
  */
-export async function readMultipartArguments(request: Request, capability: Capability, reading: BodyReading): Promise<Record<string, unknown>> {
-  const { decoding, checked } = await startReading(request, reading);
+export function readMultipartArguments(request: Request, capability: Capability, reading: BodyReading): Promise<Record<string, unknown>> {
+  return withLease(reading.budget, async (lease) => parseMultipart(request, capability, await startReading(request, reading, lease), lease));
+}
+
+function parseMultipart(request: Request, capability: Capability, started: StartedReading, lease: BodyLease): Promise<Record<string, unknown>> {
+  const { reading, decoding, checked } = started;
   const shape = argumentShapeOf(capability);
   let parser: busboy.Busboy;
   try {
@@ -104,7 +113,7 @@ export async function readMultipartArguments(request: Request, capability: Capab
       if (error) reject(error);
       else resolve(args);
     };
-    const onData = meteredData(reading, source, { checked, settled: () => settled, take: (chunk) => parser.write(chunk), fail: finish });
+    const onData = meteredData(reading, lease, source, { checked, settled: () => settled, take: (chunk) => parser.write(chunk), fail: finish });
 
     parser.on('file', (name, file, info) => {
       // Stopping early destroys the parser, which fails the part in flight; that is already answered.

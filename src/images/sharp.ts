@@ -10,3 +10,6 @@ export function loadSharp(): Promise<typeof Sharp> {
   loading ??= import('sharp').then((module) => module.default);
   return loading;
 }
+
+/** A pipeline and its input options, for code outside images/ that builds pipelines through loadSharp(). */
+export type { Sharp as SharpPipeline, SharpOptions } from 'sharp';

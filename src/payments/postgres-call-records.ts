@@ -2,17 +2,21 @@ import type pg from 'pg';
 import type { CallRecordStore, IdempotencyRecord, JobRecord } from './store.js';
 import { toJobRecord } from './sqlite-call-records.js';
 import { COUNT_RECORDS, ENDED_HOLDS, SWEEP_STATEMENTS, sweepCutoffs } from './call-record-sweep.js';
-
-type Transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+import type { PostgresGroupCommit } from './postgres-group-commit.js';
+import { idempotencyKey, jobKey, type LockKey } from './postgres-lock-order.js';
 
 /** An async_jobs row as pg hands it: the BIGINT hold_until arrives as a string. */
 type JobRow = Parameters<typeof toJobRecord>[0] & { hold_until: string };
 
-/** Idempotency records and job holds in PostgreSQL: the same steps as SQLite, so replicas share them. */
-export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): CallRecordStore {
+/**
+ * Idempotency records and job holds in PostgreSQL: the same steps as SQLite, so replicas share them. A call's writes
+ * go through the ledger's group commit; the sweep's bulk statements (one replica at a time) do not. `reservationKey`:
+ * the lock key of a write on a token use.
+ */
+export function postgresCallRecords(pool: pg.Pool, group: PostgresGroupCommit, reservationKey: (reservationId: string) => LockKey): CallRecordStore {
   return {
-    async claimIdempotencyKey(claim) {
-      return transaction(async (client) => {
+    claimIdempotencyKey(claim) {
+      return group.write(idempotencyKey(claim.scope, claim.key), async (client) => {
         await client.query(
           "DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND (expires_at <= $3 OR (state = 'running' AND lease_until <= $3))",
           [claim.scope, claim.key, claim.now],
@@ -26,15 +30,22 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
       });
     },
     async finishIdempotencyKey(scope, key, answer, keepUntil = 0) {
-      await pool.query("UPDATE idempotency_records SET state = 'done', answer = $1, expires_at = GREATEST(expires_at, $4) WHERE scope = $2 AND key = $3", [answer, scope, key, keepUntil]);
+      await group.write(idempotencyKey(scope, key), (client) =>
+        client.query("UPDATE idempotency_records SET state = 'done', answer = $1, expires_at = GREATEST(expires_at, $4) WHERE scope = $2 AND key = $3", [answer, scope, key, keepUntil]),
+      );
     },
     async dropIdempotencyKey(scope, key) {
-      await pool.query('DELETE FROM idempotency_records WHERE scope = $1 AND key = $2', [scope, key]);
+      await group.write(idempotencyKey(scope, key), (client) => client.query('DELETE FROM idempotency_records WHERE scope = $1 AND key = $2', [scope, key]));
     },
     async recordJob(job) {
-      await pool.query(
-        "INSERT INTO async_jobs (job_id, service_id, payer, state, hold_until, created_at) VALUES ($1, $2, $3, 'running', $4, $5) ON CONFLICT DO NOTHING",
-        [job.jobId, job.serviceId, job.payer, job.holdUntil, job.now],
+      await group.write(jobKey(job.jobId), (client) =>
+        client.query("INSERT INTO async_jobs (job_id, service_id, payer, state, hold_until, created_at) VALUES ($1, $2, $3, 'running', $4, $5) ON CONFLICT DO NOTHING", [
+          job.jobId,
+          job.serviceId,
+          job.payer,
+          job.holdUntil,
+          job.now,
+        ]),
       );
     },
     async findJob(jobId): Promise<JobRecord | undefined> {
@@ -42,13 +53,19 @@ export function postgresCallRecords(pool: pg.Pool, transaction: Transaction): Ca
       return row && toJobRecord(row);
     },
     async holdJob(jobId, hold, holdUntil) {
-      await pool.query("UPDATE async_jobs SET state = 'held', hold = $1, hold_until = $2 WHERE job_id = $3 AND state = 'running'", [hold, holdUntil, jobId]);
+      await group.write(jobKey(jobId), (client) => client.query("UPDATE async_jobs SET state = 'held', hold = $1, hold_until = $2 WHERE job_id = $3 AND state = 'running'", [hold, holdUntil, jobId]));
     },
-    async closeJob(jobId, state, now) {
-      return (await pool.query("UPDATE async_jobs SET state = $1, closed_at = $2 WHERE job_id = $3 AND state IN ('running', 'held')", [state, now, jobId])).rowCount === 1;
+    closeJob(jobId, state, now) {
+      return group.write(
+        jobKey(jobId),
+        async (client) => (await client.query("UPDATE async_jobs SET state = $1, closed_at = $2 WHERE job_id = $3 AND state IN ('running', 'held')", [state, now, jobId])).rowCount === 1,
+      );
     },
-    async extendTokenUse(reservationId, leaseUntil) {
-      return (await pool.query("UPDATE reservations SET lease_until = $1 WHERE id = $2 AND state = 'held'", [leaseUntil, reservationId])).rowCount === 1;
+    extendTokenUse(reservationId, leaseUntil) {
+      return group.write(
+        reservationKey(reservationId),
+        async (client) => (await client.query("UPDATE reservations SET lease_until = $1 WHERE id = $2 AND state = 'held'", [leaseUntil, reservationId])).rowCount === 1,
+      );
     },
     async sweep(now, ttlMs) {
       const cutoffs = sweepCutoffs(now, ttlMs);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CallRecordCounts, CallRecordStore, IdempotencyClaim, IdempotencyRecord, JobRecord } from './store.js';
-import type { GroupCommit } from './sqlite-group-commit.js';
+import type { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { COUNT_RECORDS, ENDED_HOLDS, SWEEP_STATEMENTS, sweepCutoffs } from './call-record-sweep.js';
 
 interface JobRow {
@@ -22,7 +22,7 @@ export const toJobRecord = (row: { job_id: string; service_id: string; payer: st
 });
 
 /** Idempotency records and job holds in the ledger's SQLite file; every write goes through the ledger's group commit. */
-export function sqliteCallRecords(db: Database.Database, group: GroupCommit): CallRecordStore {
+export function sqliteCallRecords(db: Database.Database, group: SqliteGroupCommit): CallRecordStore {
   const statements = {
     dropStale: db.prepare(
       "DELETE FROM idempotency_records WHERE scope = @scope AND key = @key AND (expires_at <= @now OR (state = 'running' AND lease_until <= @now))",

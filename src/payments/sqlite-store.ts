@@ -2,7 +2,7 @@ import { openSqliteFile } from '../sqlite-file.js';
 import { MS_PER_DAY, standingRefusal, type ChargeTotal, type LedgerStore, type NewToken, type NonceKey, type TokenRefusal, type TokenState } from './store.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { sqliteCallRecords } from './sqlite-call-records.js';
-import { createGroupCommit } from './sqlite-group-commit.js';
+import { createSqliteGroupCommit } from './sqlite-group-commit.js';
 
 const SCHEMA = ledgerSchema('sqlite');
 
@@ -68,7 +68,7 @@ export function openSqliteLedger(file: string): LedgerStore {
     ),
   };
 
-  const group = createGroupCommit(db);
+  const group = createSqliteGroupCommit(db);
 
   const reserve = (hold: Parameters<LedgerStore['reserveTokenUse']>[0]): TokenRefusal | undefined => {
     const token = statements.token.get(hold.tokenHash);
@@ -160,7 +160,7 @@ export function openSqliteLedger(file: string): LedgerStore {
     },
     async close() {
       if (!db.open) return;
-      group.flush();
+      await group.settled();
       db.close();
     },
   };

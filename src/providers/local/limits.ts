@@ -1,11 +1,11 @@
 import type { Capability, ImageLimits } from '../../catalog/capability.js';
 
 /**
- * The embedded models' own limits, not Alibaba's: they resize to their working size (1024 px ISNet, 256 px selfie)
- * themselves and the mask is brought back to the input's size, so what bounds them is memory and the edge-snapping
- * filter's time. Past this the pipeline fits the input and scales the result back.
+ * The embedded models' own limits, not Alibaba's: they shrink any input to their working size while decoding it and
+ * bring the result back to the input's size as a stream (image-io.ts, alpha-output.ts), so they take the largest
+ * image any Action does, as it is.
  */
-export const LOCAL_MAX_SIDE = 4096;
+export const LOCAL_MAX_SIDE = 10_000;
 export const LOCAL_MAX_BYTES = 50 * 1024 * 1024;
 
 export function localImageLimits(capability: Capability, field: string): ImageLimits | undefined {

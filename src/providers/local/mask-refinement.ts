@@ -73,13 +73,12 @@ export async function refineMask(image: DecodedImage, mask: DecodedImage): Promi
  * filter moves the blurred upsampled edge onto the image's edge. The filter's linear fit leaves a faint
  * halo outside the subject, so wherever the model itself was sure of background (alpha <= `floor`)
  * the result stays 0. On the generated person scenes of the tests this lifts IoU from 0.975-0.988 to
- * 0.985-0.998 and lowers MAE by 20-30%. Skipped above `maxPixels`, where memory matters more.
+ * 0.985-0.998 and lowers MAE by 20-30%. It runs at the working size (image-io.ts), at most 4096 px a side.
  */
-export const EDGE_SNAP = { radius: 0.01, epsilon: 1e-4, floor: 2, maxPixels: 25_000_000 } as const;
+export const EDGE_SNAP = { radius: 0.01, epsilon: 1e-4, floor: 2 } as const;
 
 export async function snapToEdges(image: DecodedImage, mask: GreyImage): Promise<GreyImage> {
   const { width, height } = image;
-  if (width * height > EDGE_SNAP.maxPixels) return mask;
   await yieldToEventLoop();
   const radius = Math.max(1, Math.round(Math.max(width, height) * EDGE_SNAP.radius));
   const snapped = createGuidedFilter(flattenOnWhite(image), width, height, { radius, epsilon: EDGE_SNAP.epsilon })(mask.data);

@@ -1,7 +1,6 @@
 /**
- * A small promise queue: at most `concurrency` tasks run at once, the rest wait in arrival order.
- * The embedded models are CPU-bound; running two inferences of one model at once on a small
- * machine only makes both slower and doubles the memory, so each model gets its own queue of 1.
+ * A small promise queue: at most `concurrency` tasks run at once, the rest wait in arrival order, and at most
+ * `maxWaiting` wait: one more is refused with `refuse()`'s error at once, without waiting.
  */
 export interface TaskQueue {
   /** Runs `task` when a slot is free; a task whose signal aborts while waiting is dropped without running. */
@@ -10,7 +9,14 @@ export interface TaskQueue {
   readonly size: number;
 }
 
-export function createTaskQueue(concurrency = 1): TaskQueue {
+export interface TaskQueueOptions {
+  concurrency?: number;
+  maxWaiting?: number;
+  /** The error a task is refused with when `maxWaiting` tasks already wait. */
+  refuse?: (waiting: number) => Error;
+}
+
+export function createTaskQueue({ concurrency = 1, maxWaiting = Infinity, refuse = () => new Error('queue full') }: TaskQueueOptions = {}): TaskQueue {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a positive integer');
   let running = 0;
   const waiting: Array<() => void> = [];
@@ -54,6 +60,7 @@ export function createTaskQueue(concurrency = 1): TaskQueue {
         };
         if (signal?.aborted) return reject(signal.reason);
         if (running < concurrency) return start();
+        if (waiting.length >= maxWaiting) return reject(refuse(waiting.length));
         waiting.push(start);
         signal?.addEventListener('abort', onAbort, { once: true });
       });

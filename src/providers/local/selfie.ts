@@ -3,9 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import { AppError } from '../../errors.js';
-import { flattenOnWhite, probabilitiesToAlpha, resizeGrey, resizeRgb, type DecodedImage, type GreyImage } from './image-io.js';
+import { probabilitiesToAlpha, type GreyImage } from './image-io.js';
 import { findVendoredModelDirectory, packageRoot, type ModelStatus } from './model-status.js';
-import { createTaskQueue } from './queue.js';
 import { loadOnce } from './load-once.js';
 
 /**
@@ -15,6 +14,8 @@ import { loadOnce } from './load-once.js';
  * Input `input_1` [1,256,256,3] RGB in 0..1, output `activation_10` [1,256,256,1] person probability.
  */
 const SIZE = 256;
+/** The person model's resolution: it sees every image at this size. */
+export const SELFIE_RESOLUTION = SIZE;
 const MODEL_NAME = 'selfie';
 const INPUT = 'input_1';
 const OUTPUT = 'activation_10';
@@ -50,8 +51,8 @@ export function selfieStatus(): ModelStatus {
 }
 
 export interface PersonModel {
-  /** Person alpha at the image's own size. */
-  predict(image: DecodedImage, signal?: AbortSignal): Promise<GreyImage>;
+  /** Person alpha of a SIZE x SIZE RGB image (the input stretched to it, flattened on white). */
+  predict(rgb: Buffer): Promise<GreyImage>;
 }
 
 /** Runs `action` and removes the process-wide error handlers Emscripten installs while it runs (it rethrows from them). */
@@ -71,8 +72,6 @@ async function withoutEmscriptenHandlers<T>(action: () => Promise<T>): Promise<T
 }
 
 export function createSelfie(logger: Logger): PersonModel {
-  const queue = createTaskQueue(1);
-
   async function load(): Promise<{ tf: TfCore; model: GraphModel }> {
     const files = modelFiles();
     const wasmDir = wasmDirectory();
@@ -121,31 +120,26 @@ export function createSelfie(logger: Logger): PersonModel {
   const ensureLoaded = loadOnce(load);
 
   return {
-    predict(image, signal) {
-      return queue.run(async () => {
-        const { tf, model } = await ensureLoaded();
-        signal?.throwIfAborted();
-        const started = performance.now();
-        const rgb = await resizeRgb(flattenOnWhite(image), image, SIZE, SIZE);
-        const pixels = new Float32Array(rgb.length);
-        for (let i = 0; i < rgb.length; i += 1) pixels[i] = rgb[i] / 255;
-        const input = tf.tensor4d(pixels, [1, SIZE, SIZE, 3], 'float32');
-        let probabilities: Float32Array;
+    async predict(rgb) {
+      const { tf, model } = await ensureLoaded();
+      const started = performance.now();
+      const pixels = new Float32Array(rgb.length);
+      for (let i = 0; i < rgb.length; i += 1) pixels[i] = rgb[i] / 255;
+      const input = tf.tensor4d(pixels, [1, SIZE, SIZE, 3], 'float32');
+      let probabilities: Float32Array;
+      try {
+        const output = model.execute({ [INPUT]: input }, OUTPUT) as import('@tensorflow/tfjs-core').Tensor;
         try {
-          const output = model.execute({ [INPUT]: input }, OUTPUT) as import('@tensorflow/tfjs-core').Tensor;
-          try {
-            probabilities = (await output.data()) as Float32Array;
-          } finally {
-            output.dispose();
-          }
+          probabilities = (await output.data()) as Float32Array;
         } finally {
-          input.dispose();
+          output.dispose();
         }
-        if (probabilities.length !== SIZE * SIZE) throw new AppError('INTERNAL', `person: unexpected output of ${probabilities.length} values`);
-        const mask = await resizeGrey({ width: SIZE, height: SIZE, data: probabilitiesToAlpha(probabilities) }, image.width, image.height);
-        logger.debug({ model: 'person', ms: Math.round(performance.now() - started), width: image.width, height: image.height }, 'local inference');
-        return mask;
-      }, signal);
+      } finally {
+        input.dispose();
+      }
+      if (probabilities.length !== SIZE * SIZE) throw new AppError('INTERNAL', `person: unexpected output of ${probabilities.length} values`);
+      logger.debug({ model: 'person', ms: Math.round(performance.now() - started) }, 'local inference');
+      return { width: SIZE, height: SIZE, data: probabilitiesToAlpha(probabilities) };
     },
   };
 }
