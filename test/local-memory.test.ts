@@ -100,4 +100,14 @@ describe('a real server and its local engine, on a small machine', () => {
     const result = await sharp(await maskOf(answer), { limitInputPixels: false }).metadata();
     expect([result.width, result.height, result.channels]).toEqual([side, side, 4]);
   }, 180_000);
+
+  it('starts a new engine when its engine has died (killed for memory, say)', async () => {
+    const png = await discOnWhite(400, 300);
+    expect((await segment(server.url, png)).status).toBe(200);
+    const [, engine] = processTree(server.child.pid!);
+    expect(engine).toBeDefined();
+    process.kill(engine, 'SIGKILL');
+    await untilIdle();
+    expect((await segment(server.url, png)).status).toBe(200);
+  }, 120_000);
 });

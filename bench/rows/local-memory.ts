@@ -14,7 +14,8 @@ import { SETTINGS } from '../settings.js';
 import { sleep, startServer, type ServerProcess } from '../lib/processes.js';
 import type { RowResult } from '../lib/report.js';
 
-const BEFORE = { peakMb: 0, idleMb: 0, date: '2026-12-07' };
+/** This row on main at 97169ce, 3 runs alternated with the change (2026-12-07): medians and ranges. */
+const BEFORE = { peak: '1,733 MB (1,711–1,735)', idle: '1,143 MB (1,120–1,146)' };
 
 async function segment(server: ServerProcess, png: Buffer, route = 'hd-general-segmentation'): Promise<number> {
   const started = performance.now();
@@ -66,7 +67,7 @@ export async function measureLocalMemory(workDirectory: string): Promise<RowResu
         note:
           `${(png.length / 1024).toFixed(0)} KB PNG as a raw body, fresh server, model files cached; the sum of each process's VmHWM ` +
           `(${sampled.toFixed(0)} MB sampled every 25 ms); server at start ${idleBefore.toFixed(0)} MB; the call took ${(callMs / 1000).toFixed(1)} s; ` +
-          `before (main at 97169ce, ${BEFORE.date}): ${BEFORE.peakMb} MB`,
+          `before (main at 97169ce): ${BEFORE.peak}`,
       },
       {
         row: '7c',
@@ -74,7 +75,7 @@ export async function measureLocalMemory(workDirectory: string): Promise<RowResu
         ours: idle,
         unit: 'MB',
         target: { text: '≤ 300 MB', met: idle <= 300 },
-        note: `IMAGESEG_LOCAL_IDLE_SECONDS at its default; the next call (${small.length} bytes, 1000x750) took ${Math.round(reloadMs)} ms starting the model again, the one after it ${Math.round(warmMs)} ms; before: ${BEFORE.idleMb} MB`,
+        note: `IMAGESEG_LOCAL_IDLE_SECONDS at its default; the next call (${small.length} bytes, 1000x750) took ${Math.round(reloadMs)} ms starting the model again, the one after it ${Math.round(warmMs)} ms; before: ${BEFORE.idle}`,
       },
     ];
   } finally {

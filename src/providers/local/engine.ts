@@ -25,11 +25,12 @@ export function createLocalEngine(options: { logger: Logger; settings: EngineSet
   const { logger, settings, idleMs } = options;
   const engine = releasedWhenIdle<EngineProcess>({
     load: async () => startEngineProcess(settings),
-    async unload(process) {
-      await process.close();
+    async unload(running) {
+      await running.close();
       logger.info({ idleSeconds: idleMs / 1000 }, 'local engine ended: its memory is returned');
     },
     idleMs,
+    usable: (running) => running.alive,
   });
 
   let preparing: Promise<PreparedModel | null> | undefined;
@@ -51,13 +52,13 @@ export function createLocalEngine(options: { logger: Logger; settings: EngineSet
   return {
     async run(request, onProgress) {
       const isnet = request.model === 'salient-object' ? ((await prepared()) ?? undefined) : undefined;
-      return engine.use(async (process) => {
+      return engine.use(async (running) => {
         let reply;
         try {
-          reply = await process.request({ type: 'call', call: { ...request, ...(isnet ? { isnet } : {}) } }, onProgress);
+          reply = await running.request({ type: 'call', call: { ...request, ...(isnet ? { isnet } : {}) } }, onProgress);
         } catch (error) {
-          // An engine that died (killed for memory, say) is not kept: the next call starts a new one.
-          if (!process.alive) await engine.release();
+          // An engine that died during the call (killed for memory, say) is not kept: the next call starts a new one.
+          if (!running.alive) await engine.release();
           throw error;
         }
         if ('error' in reply) {

@@ -9,7 +9,13 @@ export interface IdleReleased<T> {
   release(): Promise<void>;
 }
 
-export function releasedWhenIdle<T>(options: { load: () => Promise<T>; unload: (loaded: T) => Promise<void>; idleMs: number }): IdleReleased<T> {
+export function releasedWhenIdle<T>(options: {
+  load: () => Promise<T>;
+  unload: (loaded: T) => Promise<void>;
+  idleMs: number;
+  /** False when what was loaded has gone meanwhile (a process that died): it is loaded again before use. */
+  usable?: (loaded: T) => boolean;
+}): IdleReleased<T> {
   let loading: Promise<T> | null = null;
   let users = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -37,7 +43,12 @@ export function releasedWhenIdle<T>(options: { load: () => Promise<T>; unload: (
       clearTimeout(timer);
       users += 1;
       try {
-        return await work(await load());
+        let loaded = await load();
+        if (options.usable && !options.usable(loaded)) {
+          await release();
+          loaded = await load();
+        }
+        return await work(loaded);
       } finally {
         users -= 1;
         if (users === 0 && loading) timer = setTimeout(() => void release().catch(() => undefined), options.idleMs).unref();
