@@ -138,6 +138,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL group commit', () 
   let database: { url: string; drop(): Promise<void> };
   let pool: pg.Pool;
   const log: string[] = [];
+  // The transaction-control statements sent, in order, BEGIN's SET LOCAL left out.
+  const control: string[] = [];
 
   beforeAll(async () => {
     database = await isolatedPostgres(process.env.TEST_DATABASE_URL!, 'group_commit_core');
@@ -148,6 +150,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL group commit', () 
       (client as unknown as { query: unknown }).query = (...args: Parameters<typeof client.query>) => {
         const sent = (query as (...all: unknown[]) => Promise<pg.QueryResult>)(...args);
         if (args[0] === 'COMMIT') void sent.then(() => log.push('committed'));
+        if (typeof args[0] === 'string' && /^(BEGIN|ROLLBACK|RELEASE|SAVEPOINT)/.test(args[0])) control.push(args[0].replace(/ ?SET LOCAL[^;]*;/, '').trim());
         return sent;
       };
     });
@@ -171,6 +174,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL group commit', () 
     };
     const insert = (client: pg.PoolClient, id: number, note: string) => client.query('INSERT INTO items (id, note) VALUES ($1, $2)', [id, note]);
     log.length = 0;
+    control.length = 0;
     const results = await Promise.allSettled(
       [
         group.write('item:a', async (client) => (await look(client), (await insert(client, 1, 'first')).rowCount)),
@@ -184,11 +188,25 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL group commit', () 
     );
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
-    expect(seenOutside).toEqual([0, 0, 0]);
-    expect(seenInside).toEqual([0, 1, 1]);
+    // The first try, without savepoints, stops at the failing write; the second runs all three, each in a savepoint.
+    expect(control).toEqual(['BEGIN;', 'ROLLBACK', 'BEGIN; SAVEPOINT write', 'RELEASE SAVEPOINT write; SAVEPOINT write', 'ROLLBACK TO SAVEPOINT write']);
+    expect(seenOutside).toEqual([0, 0, 0, 0, 0]);
+    expect(seenInside).toEqual([0, 1, 0, 1, 1]);
     expect(log).toEqual(['committed', 'answered 0', 'answered 1', 'answered 2']);
     expect((await pool.query('SELECT id FROM items ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 3 }]);
     await outside.end();
+  });
+
+  it('sends no savepoint for a group whose writes all succeed, nor for a lone write that fails', async () => {
+    const group = createPostgresGroupCommit(pool);
+    const insert = (id: number) => (client: pg.PoolClient) => client.query('INSERT INTO items (id, note) VALUES ($1, $2)', [id, 'clean']).then((done) => done.rowCount);
+    control.length = 0;
+    expect(await Promise.all([group.write('item:d', insert(10)), group.write('item:e', insert(11)), group.write('item:f', insert(12))])).toEqual([1, 1, 1]);
+    expect(control).toEqual(['BEGIN;']);
+    control.length = 0;
+    await expect(group.write('item:g', insert(10))).rejects.toThrow(/duplicate key/);
+    expect(control).toEqual(['BEGIN;', 'ROLLBACK']);
+    expect((await pool.query('SELECT id FROM items WHERE id >= 10 ORDER BY id')).rows).toEqual([{ id: 10 }, { id: 11 }, { id: 12 }]);
   });
 
   it('waits for the WAL flush only when the group holds money coming in', async () => {

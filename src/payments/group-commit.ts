@@ -3,8 +3,8 @@
  * loop, and any that arrive while the group waits for its connection) run in one transaction, each in a savepoint
  * of its own, so they share one commit. A write that fails is rolled back alone and the others keep their results.
  * Every writer gets its own result, or its own error, only once the transaction is committed; when the commit itself
- * fails, every writer of that group gets the error and nothing of it was written. One group forms at a time; groups
- * already formed may run side by side when the database's half allows it (one pooled connection each).
+ * fails, every writer of that group gets the error and nothing of it was written. One group forms at a time, and at
+ * most `maxRunning` run at once: writes asked for meanwhile wait and form the next, larger group.
  */
 export type Outcome = { value: unknown } | { error: unknown };
 
@@ -22,6 +22,8 @@ export interface GroupTransaction<Work, Connection> {
   run(connection: Connection, writes: ReadonlyArray<GroupedWrite<Work>>): Outcome[] | Promise<Outcome[]>;
   /** The most writes one group takes; the rest form the next. */
   maxWrites: number;
+  /** The most groups running at once. */
+  maxRunning: number;
 }
 
 export interface GroupCommit<Work> {
@@ -41,12 +43,15 @@ export function createGroupCommit<Work, Connection>(transaction: GroupTransactio
   let forming = false;
 
   function formNext() {
-    if (forming || waiting.length === 0) return;
+    if (forming || waiting.length === 0 || running.size >= transaction.maxRunning) return;
     forming = true;
     setImmediate(() => {
       const group = runGroup();
       running.add(group);
-      void group.then(() => running.delete(group));
+      void group.then(() => {
+        running.delete(group);
+        formNext();
+      });
     });
   }
 

@@ -31,6 +31,8 @@ export function createSqliteGroupCommit(db: Database.Database): SqliteGroupCommi
   return createGroupCommit({
     open: () => db,
     maxWrites: Infinity,
+    // Each group runs synchronously once formed: two never overlap.
+    maxRunning: Infinity,
     run(_db, group) {
       const durable = group.some((item) => item.durable);
       try {
