@@ -1,7 +1,11 @@
 import type { Express, Request, Response } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createMcpHandler, isLegacyRequest, type AuthInfo } from '@modelcontextprotocol/server';
 import type { AppContext } from '../app.js';
+import { largestRequestBytes } from '../catalog/request-size.js';
+import { createModernServer } from '../mcp/modern-server.js';
 import { createMcpServer, type McpCaller } from '../mcp/server.js';
+import { sendWebResponse, webRequestOf } from './web-request.js';
 import { callerOf } from '../tasks/index.js';
 import { credentialsFromHeaders } from '../payments/index.js';
 
@@ -32,24 +36,46 @@ function asksForProgress(body: unknown): boolean {
   return messages.some((message: { params?: { _meta?: { progressToken?: unknown } } } | null) => message?.params?._meta?.progressToken !== undefined);
 }
 
+/** A 2025-11-25 request: stateless streamable HTTP on the v1 SDK, one McpServer and transport per POST. */
+async function serveLegacy(request: Request, response: Response, context: AppContext, caller: McpCaller): Promise<void> {
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !asksForProgress(request.body) });
+  forwardCancellations(request.body, caller, context);
+  const server = createMcpServer({ ...context, caller });
+  response.on('close', () => {
+    void transport.close();
+    void server.close();
+  });
+  await server.connect(transport);
+  await transport.handleRequest(request, response, request.body);
+}
+
+/** What the route hands the 2026-07-28 handler about the caller, read back by its server factory. */
+const authOf = (caller: McpCaller): AuthInfo => ({ token: '', clientId: caller.identity.key, scopes: [], extra: { caller } });
+
 /**
- * Stateless streamable HTTP: one McpServer and transport per POST. Tasks survive between requests (and processes)
- * because they live in the database; each POST sees the tasks its headers' credentials paid for.
+ * One /mcp endpoint for both protocol generations. A 2026-07-28 request (its `_meta` envelope says so) goes to the
+ * v2 SDK's stateless handler (`server/discover`, per-request `_meta`, `resultType`, caching hints, the
+ * `Mcp-Method`/`Mcp-Name` header checks); anything else (`initialize` first) to the v1 SDK, as before. Both build a
+ * server per request from the same descriptors; tasks live in the database, so any replica answers for them, and
+ * each request sees the tasks its credentials paid for.
  */
 export function mountMcp(app: Express, context: AppContext): void {
+  const maxRequestBodySize = largestRequestBytes(context.catalog.capabilities) * 2;
+  const modern = createMcpHandler(({ authInfo }) => createModernServer({ ...context, caller: authInfo?.extra?.caller as McpCaller }), {
+    legacy: 'reject',
+    maxRequestBodySize,
+    onerror: (error) => context.logger.error({ err: error }, 'MCP request failed'),
+  });
   app.post('/mcp', async (request: Request, response: Response) => {
-    let server: ReturnType<typeof createMcpServer> | undefined;
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !asksForProgress(request.body) });
-    response.on('close', () => {
-      void transport.close();
-      void server?.close();
-    });
     try {
       const caller = await callerOfRequest(request, context);
-      forwardCancellations(request.body, caller, context);
-      server = createMcpServer({ ...context, caller });
-      await server.connect(transport);
-      await transport.handleRequest(request, response, request.body);
+      if (await isLegacyRequest(webRequestOf(request), request.body)) {
+        await serveLegacy(request, response, context, caller);
+        return;
+      }
+      const gone = new AbortController();
+      response.on('close', () => gone.abort());
+      await sendWebResponse(await modern.fetch(webRequestOf(request, gone.signal), { parsedBody: request.body, authInfo: authOf(caller) }), response);
     } catch (error) {
       context.logger.error({ err: error }, 'MCP request failed');
       if (!response.headersSent) {

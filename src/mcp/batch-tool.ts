@@ -6,7 +6,8 @@ import type { Catalog } from '../catalog/lookup.js';
 import { toolOutputSchema } from '../catalog/schemas.js';
 import { toAppError } from '../errors.js';
 import { credentialsFromMcp } from '../payments/index.js';
-import { errorResult } from './tool-result.js';
+import { errorResult, receiptMeta } from './tool-result.js';
+import { contextOfLegacyCall, idempotencyKeyOf, type ToolCallContext } from './call-context.js';
 import { schemaOnce } from './tool-schemas.js';
 import { batchExample, batchExampleOutput, mcpDiscoveryOf } from '../catalog/bazaar.js';
 
@@ -40,41 +41,40 @@ export const batchDescription =
   `${BATCH_WORK} Price: the items times the tool price; a payment token pays one use per item that succeeds; ` +
   'an x402 payment (_meta["x402/payment"]) pays the whole batch and the value of failed items comes back as a payment token in data.Credit. Failures are never charged.';
 
-/** The batch tool: many calls of one catalog tool through the same pipeline, paid as a whole. */
+/** The batch tool's listing: the same for both protocol generations. */
+export function batchToolConfig(catalog: Catalog, paid: boolean) {
+  return {
+    title: 'Batch segmentation',
+    description: paid ? batchDescription : BATCH_WORK,
+    inputSchema: batchInputSchema(catalog, paid),
+    outputSchema: toolOutputSchema,
+    annotations: { title: 'Batch segmentation', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  };
+}
+
+/** One batch_segmentation call, answered as an MCP tool result (errors included). */
+export async function runBatchTool(catalog: Catalog, batch: BatchRunner, args: { tool: string; items: Array<Record<string, unknown>>; paymentToken?: unknown }, context: ToolCallContext, headerToken?: string): Promise<CallToolResult> {
+  try {
+    const outcome = await batch({
+      tool: args.tool,
+      items: args.items,
+      transport: 'mcp',
+      payment: credentialsFromMcp(args.paymentToken, context.meta, headerToken),
+      signal: context.signal,
+      ...idempotencyKeyOf(context),
+      ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+    });
+    const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
+    for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+    return { content, structuredContent: outcome.output, ...receiptMeta(outcome.receipt, context.x402Extension) };
+  } catch (error) {
+    const capability = catalog.find(args.tool);
+    const discovery = capability ? () => mcpDiscoveryOf({ name: BATCH_TOOL, description: batchDescription, inputShape: batchInputShape(catalog), example: batchExample(capability), output: batchExampleOutput(capability) }) : undefined;
+    return errorResult(toAppError(error), { action: BATCH_ACTION }, discovery, context.x402Extension);
+  }
+}
+
+/** The batch tool on a 2025-11-25 server: many calls of one catalog tool through the same pipeline, paid as a whole. */
 export function registerBatchTool(server: McpServer, catalog: Catalog, batch: BatchRunner, options: { paid: boolean; headerToken?: string }): void {
-  const { headerToken } = options;
-  server.registerTool(
-    BATCH_TOOL,
-    {
-      title: 'Batch segmentation',
-      description: options.paid ? batchDescription : BATCH_WORK,
-      inputSchema: batchInputSchema(catalog, options.paid),
-      outputSchema: toolOutputSchema,
-      annotations: { title: 'Batch segmentation', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-    },
-    async (args, extra): Promise<CallToolResult> => {
-      const progressToken = extra._meta?.progressToken;
-      const idempotencyKey = extra._meta?.['idempotency-key'];
-      try {
-        const outcome = await batch({
-          tool: args.tool,
-          items: args.items,
-          transport: 'mcp',
-          payment: credentialsFromMcp((args as { paymentToken?: unknown }).paymentToken, extra._meta, headerToken),
-          signal: extra.signal,
-          ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
-          ...(progressToken === undefined
-            ? {}
-            : { onProgress: (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }),
-        });
-        const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
-        for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
-        return { content, structuredContent: outcome.output, ...(outcome.receipt ? { _meta: { 'x402/payment-response': outcome.receipt } } : {}) };
-      } catch (error) {
-        const capability = catalog.find(args.tool);
-        const discovery = capability ? () => mcpDiscoveryOf({ name: BATCH_TOOL, description: batchDescription, inputShape: batchInputShape(catalog), example: batchExample(capability), output: batchExampleOutput(capability) }) : undefined;
-        return errorResult(toAppError(error), { action: BATCH_ACTION }, discovery);
-      }
-    },
-  );
+  server.registerTool(BATCH_TOOL, batchToolConfig(catalog, options.paid), (args, extra) => runBatchTool(catalog, batch, args, contextOfLegacyCall(extra), options.headerToken));
 }

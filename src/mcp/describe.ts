@@ -38,3 +38,15 @@ export function describeTool(capability: Capability, providers: ProviderRegistry
     },
   };
 }
+
+/** What the server tells every client about itself (MCP `instructions`). */
+export function serverInstructions(listing: Listing): string {
+  return (
+        'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
+    `Pass images as http(s) URLs, data: URLs or base64${listing.overStdio ? ', or local file paths' : ''}. ` +
+    (listing.payments
+      ? 'Paid tools answer an unpaid call with payment instructions; retry with the paymentToken argument (or the X-Payment-Token header over HTTP) or an x402 PaymentPayload in _meta["x402/payment"]. '
+      : '') +
+    'Asynchronous tools wait for their job and return the image (with progress), or run as tasks; async_job_result picks up a job that outlived the deadline.'
+  );
+}

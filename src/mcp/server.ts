@@ -1,26 +1,21 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
-import { inputShapeOf, toolOutputSchema } from '../catalog/schemas.js';
-import { mcpDiscoveryOf } from '../catalog/bazaar.js';
-import { exampleArguments, exampleOutput } from '../catalog/examples.js';
+import { toolOutputSchema } from '../catalog/schemas.js';
 import type { Catalog } from '../catalog/lookup.js';
 import type { Config } from '../config.js';
 import type { CallPipeline } from '../call.js';
 import type { BatchRunner } from '../batch.js';
 import { registerBatchTool } from './batch-tool.js';
 import type { ProviderRegistry } from '../providers/index.js';
-import type { Progress } from '../providers/provider.js';
-import { credentialsFromMcp, isRefusal, type Identify, type PaymentCredentials } from '../payments/index.js';
+import { isRefusal, type Identify } from '../payments/index.js';
+import { contextOfLegacyCall } from './call-context.js';
+import { runTool, splitPayment } from './run-tool.js';
+import { settleTask, TASK_POLL_MS, TASK_TTL_MS } from './task-run.js';
 import { localCaller, type CallerTaskStore, type TaskCaller, type TaskService } from '../tasks/index.js';
-import { toAppError } from '../errors.js';
-import { errorResult, successResult } from './tool-result.js';
-import { describeTool, type Listing } from './describe.js';
+import { describeTool, serverInstructions, type Listing } from './describe.js';
 import { sharedJsonSchemaValidator, toolInputSchema } from './tool-schemas.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface McpDependencies {
   catalog: Catalog;
@@ -49,45 +44,6 @@ export interface McpCaller {
   identity: TaskCaller;
 }
 
-/** How long a finished task's result stays fetchable, and how often task-aware clients should poll. */
-const TASK_TTL_MS = 60 * 60 * 1000;
-const TASK_POLL_MS = 100;
-
-function splitPayment(args: Record<string, unknown>, extra: Extra, caller: McpCaller | undefined): { params: Record<string, unknown>; payment: PaymentCredentials } {
-  const { paymentToken, ...params } = args;
-  return { params, payment: credentialsFromMcp(paymentToken, extra._meta, caller?.paymentToken) };
-}
-
-function progressSender(extra: Extra): ((progress: Progress) => void) | undefined {
-  const progressToken = extra._meta?.progressToken;
-  if (progressToken === undefined) return undefined;
-  return (progress) => {
-    void extra
-      .sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } })
-      .catch(() => undefined);
-  };
-}
-
-async function runTool(pipeline: CallPipeline, capability: Capability, request: { params: Record<string, unknown>; payment: PaymentCredentials }, extra: Extra, signal?: AbortSignal): Promise<CallToolResult> {
-  const { params, payment } = request;
-  try {
-    const idempotencyKey = extra._meta?.['idempotency-key'];
-    const outcome = await pipeline({
-      tool: capability.serviceId,
-      arguments: params,
-      transport: 'mcp',
-      payment,
-      onProgress: progressSender(extra),
-      signal: signal ?? extra.signal,
-      ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
-    });
-    return successResult(outcome);
-  } catch (error) {
-    const discovery = () => mcpDiscoveryOf({ name: capability.tool, description: capability.summary, inputShape: inputShapeOf(capability), example: exampleArguments(capability), output: exampleOutput(capability) });
-    return errorResult(toAppError(error), capability, discovery);
-  }
-}
-
 interface TaskToolScope {
   listing: Listing;
   pipeline: CallPipeline;
@@ -113,7 +69,8 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
     { ...config, inputSchema: toolInputSchema(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
-        const request = splitPayment(args as Record<string, unknown>, extra, caller);
+        const context = contextOfLegacyCall(extra);
+        const request = splitPayment(args as Record<string, unknown>, context, caller?.paymentToken);
         // A payload that proves nobody owns nothing; its call is refused with the reason when it runs.
         const owner = await identify(request.payment);
         const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: TASK_POLL_MS, ...(typeof owner === 'string' && !isRefusal(owner) ? { context: { owner } } : {}) });
@@ -127,15 +84,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
           // Over stateless HTTP the cancellation comes on another POST, to another McpServer.
           if (caller) stops.push(tasks.trackCall(scope.callerIdentity.key, extra.requestId, run));
         }
-        const finished = runTool(pipeline, capability, request, extra, run.signal)
-          .then(async (result) => {
-            if (result.isError && run.signal.aborted) {
-              await taskStore.updateTaskStatus(task.taskId, 'cancelled', 'Cancelled before it finished; nothing was charged').catch(() => undefined);
-            }
-            await extra.taskStore.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result);
-          })
-          .catch(() => undefined)
-          .finally(() => stops.forEach((stop) => stop()));
+        const finished = settleTask(taskStore, task.taskId, run, runTool(pipeline, capability, request, context, run.signal), (status, result) => extra.taskStore.storeTaskResult(task.taskId, status, result), stops);
         if (taskStore.outlivesRequest(task.taskId)) return { task };
         // A plain call: the SDK answers it once the task it gets back has ended, so hand it back ended rather
         // than have it poll the task every TASK_POLL_MS.
@@ -163,13 +112,7 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} } },
       taskStore,
       jsonSchemaValidator: sharedJsonSchemaValidator,
-      instructions:
-        'Image segmentation tools: background removal, people/face/hair/sky/product/... segmentation and mask refinement. ' +
-        `Pass images as http(s) URLs, data: URLs or base64${listing.overStdio ? ', or local file paths' : ''}. ` +
-        (listing.payments
-          ? 'Paid tools answer an unpaid call with payment instructions; retry with the paymentToken argument (or the X-Payment-Token header over HTTP) or an x402 PaymentPayload in _meta["x402/payment"]. '
-          : '') +
-        'Asynchronous tools wait for their job and return the image (with progress), or run as tasks; async_job_result picks up a job that outlived the deadline.',
+      instructions: serverInstructions(listing),
     },
   );
   const listed = catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability));
@@ -179,9 +122,10 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
       continue;
     }
     const { name, config } = describeTool(capability, providers, listing);
-    server.registerTool(name, { ...config, inputSchema: toolInputSchema(capability, listing), outputSchema: toolOutputSchema }, (args, extra) =>
-      runTool(pipeline, capability, splitPayment(args, extra, caller), extra),
-    );
+    server.registerTool(name, { ...config, inputSchema: toolInputSchema(capability, listing), outputSchema: toolOutputSchema }, (args, extra) => {
+      const context = contextOfLegacyCall(extra);
+      return runTool(pipeline, capability, splitPayment(args, context, caller?.paymentToken), context);
+    });
   }
   if (batch) registerBatchTool(server, catalog, batch, { paid: listing.payments, ...(caller?.paymentToken ? { headerToken: caller.paymentToken } : {}) });
   return server;

@@ -6,7 +6,13 @@ import { PaymentRequiredError } from '../payments/index.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
 
-export function successResult(outcome: CallOutcome): CallToolResult {
+/** Where the settlement goes: `_meta["x402/payment-response"]`, or `_meta["org.x402/payment"].settlementResponse` for the extension binding. */
+export function receiptMeta(receipt: unknown, x402Extension: boolean): { _meta?: Record<string, unknown> } {
+  if (!receipt) return {};
+  return { _meta: x402Extension ? { 'org.x402/payment': { settlementResponse: receipt } } : { 'x402/payment-response': receipt } };
+}
+
+export function successResult(outcome: CallOutcome, x402Extension = false): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
   for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
   for (const image of outcome.images) {
@@ -17,8 +23,13 @@ export function successResult(outcome: CallOutcome): CallToolResult {
   return {
     content,
     structuredContent: outcome.output,
-    ...(outcome.receipt ? { _meta: { 'x402/payment-response': outcome.receipt } } : {}),
+    ...receiptMeta(outcome.receipt, x402Extension),
   };
+}
+
+/** Over MCP, Bazaar describes the tool to call rather than the REST route. */
+function withDiscovery(required: Record<string, unknown>, discovery?: Record<string, unknown>): Record<string, unknown> {
+  return discovery ? { ...required, extensions: { ...(required.extensions as Record<string, unknown> | undefined), ...discovery } } : required;
 }
 
 /**
@@ -26,8 +37,7 @@ export function successResult(outcome: CallOutcome): CallToolResult {
  * schema requires) and, in content[0], the `x402/error` wrapper x402 clients parse; then the same advice in words.
  */
 function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'action'>, required: Record<string, unknown>, discovery?: Record<string, unknown>): CallToolResult {
-  // Over MCP, Bazaar describes the tool to call rather than the REST route.
-  const paymentRequired = discovery ? { ...required, extensions: { ...(required.extensions as Record<string, unknown> | undefined), ...discovery } } : required;
+  const paymentRequired = withDiscovery(required, discovery);
   const structured: ToolOutput = {
     ...paymentRequired,
     code: '402',
@@ -48,12 +58,22 @@ function paymentRequiredResult(error: AppError, capability: Pick<Capability, 'ac
 }
 
 /**
+ * The extension binding (a client that advertised `org.x402/payment` over MCP 2026-07-28): not an error and not a
+ * completed result, but `resultType: "payment_required"` with the PaymentRequired object.
+ */
+function paymentRequiredExtensionResult(required: Record<string, unknown>, discovery?: Record<string, unknown>): CallToolResult {
+  const paymentRequired = withDiscovery(required, discovery);
+  return { resultType: 'payment_required', paymentRequired, content: [] };
+}
+
+/**
  * The error object every answer shares (`{ error: { code, message, retryable, details } }`, docs/ARCHITECTURE.md), wrapped
  * in the seeds' output fields so schema-validating clients accept it.
  * `discovery`: the tool's x402 Bazaar metadata, for payment answers.
  */
-export function errorResult(error: AppError, capability: Pick<Capability, 'action'>, discovery?: () => Record<string, unknown>): CallToolResult {
+export function errorResult(error: AppError, capability: Pick<Capability, 'action'>, discovery?: () => Record<string, unknown>, x402Extension = false): CallToolResult {
   if (error instanceof PaymentRequiredError) {
+    if (x402Extension) return paymentRequiredExtensionResult(error.paymentRequired, discovery?.());
     return paymentRequiredResult(error, capability, error.paymentRequired, discovery?.());
   }
   const body = error.toBody();

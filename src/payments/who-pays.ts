@@ -31,10 +31,12 @@ export const x402VersionOfHeaders = (header: HeaderReader): 1 | 2 => (header('pa
 
 /**
  * What an MCP tool call presents: the `paymentToken` argument (else the request's X-Payment-Token header over HTTP)
- * and an x402 PaymentPayload in `_meta["x402/payment"]`.
+ * and an x402 PaymentPayload in `_meta["x402/payment"]` (the tool-result binding) or
+ * `_meta["org.x402/payment"].paymentPayload` (the extension binding of MCP 2026-07-28).
  */
 export function credentialsFromMcp(paymentToken: unknown, meta: Record<string, unknown> | undefined, headerToken?: string): PaymentCredentials {
-  return { token: typeof paymentToken === 'string' && paymentToken ? paymentToken : headerToken, x402: meta?.['x402/payment'] };
+  const extension = meta?.['org.x402/payment'] as { paymentPayload?: unknown } | undefined;
+  return { token: typeof paymentToken === 'string' && paymentToken ? paymentToken : headerToken, x402: meta?.['x402/payment'] ?? extension?.paymentPayload };
 }
 
 export function createIdentify(dependencies: { offer: X402Offer; store: () => Promise<LedgerStore>; now: () => number }): Identify {

@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import type { Request, Response } from 'express';
+
+/**
+ * The web Request the v2 SDK takes, made from an express request whose body was already read and parsed: headers
+ * only, the parsed body going alongside (`parsedBody`), so a large body is never serialised again.
+ */
+export function webRequestOf(request: Request, signal?: AbortSignal): globalThis.Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  headers.delete('content-length');
+  return new globalThis.Request(`http://${request.headers.host ?? 'localhost'}${request.originalUrl}`, { method: request.method, headers, ...(signal ? { signal } : {}) });
+}
+
+/** Writes a web Response to express: status, headers, then its body as it streams (SSE included). */
+export async function sendWebResponse(answer: globalThis.Response, response: Response): Promise<void> {
+  response.status(answer.status);
+  answer.headers.forEach((value, name) => response.setHeader(name, value));
+  if (!answer.body) {
+    response.end();
+    return;
+  }
+  response.flushHeaders();
+  const body = Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream);
+  await new Promise<void>((resolve, reject) => {
+    body.on('error', reject);
+    response.on('close', resolve);
+    body.pipe(response);
+  });
+}

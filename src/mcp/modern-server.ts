@@ -1,0 +1,136 @@
+import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server, type ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Capability } from '../catalog/capability.js';
+import type { Catalog } from '../catalog/lookup.js';
+import { jsonSchemaOf, toolOutputSchema } from '../catalog/schemas.js';
+import type { ProviderRegistry } from '../providers/index.js';
+import type { ResultStore } from '../results/result-store.js';
+import { RESULT_RESOURCE_BASE } from '../results/result-store.js';
+import { localCaller } from '../tasks/index.js';
+import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
+import { BATCH_TOOL, batchToolConfig, runBatchTool } from './batch-tool.js';
+import { X402_EXTENSION, type ToolCallContext } from './call-context.js';
+import { describeTool, serverInstructions, type Listing } from './describe.js';
+import { runTool, splitPayment } from './run-tool.js';
+import type { McpDependencies } from './server.js';
+import { TASKS_EXTENSION, registerTaskMethods, startTask } from './modern-tasks.js';
+import { toolInputSchema } from './tool-schemas.js';
+
+/** How long a client may keep `tools/list` and the resource lists: the tool set changes only when the server restarts. */
+const LIST_TTL_MS = 5 * 60 * 1000;
+
+type ToolDefinition = Record<string, unknown> & { name: string };
+
+const definitions = new WeakMap<Catalog, Map<string, ToolDefinition[]>>();
+
+/** The tools as 2026-07-28 `tools/list` gives them: built once per process and listing, from the descriptors. */
+function toolDefinitions(catalog: Catalog, providers: ProviderRegistry, listing: Listing, listAll: boolean, batch: boolean): ToolDefinition[] {
+  const variant = `${listing.payments}:${listing.overStdio}:${listAll}:${batch}`;
+  let variants = definitions.get(catalog);
+  if (!variants) definitions.set(catalog, (variants = new Map<string, ToolDefinition[]>()));
+  const known = variants.get(variant);
+  if (known) return known;
+  const outputSchema = jsonSchemaOf(toolOutputSchema);
+  const tools: ToolDefinition[] = catalog.capabilities
+    .filter((capability) => listAll || providers.available(capability))
+    .map((capability) => {
+      const { name, config } = describeTool(capability, providers, listing);
+      return { name, ...config, inputSchema: jsonSchemaOf(toolInputSchema(capability, listing)), outputSchema };
+    });
+  if (batch) {
+    const { inputSchema, outputSchema: batchOutput, ...config } = batchToolConfig(catalog, listing.payments);
+    tools.push({ name: BATCH_TOOL, ...config, inputSchema: jsonSchemaOf(inputSchema), outputSchema: jsonSchemaOf(batchOutput) });
+  }
+  variants.set(variant, tools);
+  return tools;
+}
+
+/** What a 2026-07-28 request says about its client, in its `_meta` envelope. */
+function clientExtensions(ctx: ServerContext): Record<string, unknown> {
+  const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> } | undefined> | undefined;
+  return envelope?.['io.modelcontextprotocol/clientCapabilities']?.extensions ?? {};
+}
+
+function callContext(ctx: ServerContext, payments: boolean): ToolCallContext {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  return {
+    meta: ctx.mcpReq._meta,
+    signal: ctx.mcpReq.signal,
+    x402Extension: payments && X402_EXTENSION in clientExtensions(ctx),
+    ...(progressToken === undefined
+      ? {}
+      : { onProgress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }),
+  };
+}
+
+const RESULT_TEMPLATE = `${RESULT_RESOURCE_BASE}/results/{id}`;
+const RESULT_URI = new RegExp(`^${RESULT_RESOURCE_BASE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/results/([A-Za-z0-9_-]+)$`);
+
+/** Stored results as resources (`imageseg://local/results/<id>`): every resource_link in an answer resolves with resources/read. */
+function registerResultResources(server: Server, results: ResultStore): void {
+  server.setRequestHandler('resources/list', () => ({ resources: [] }));
+  server.setRequestHandler('resources/templates/list', () => ({
+    resourceTemplates: [{ uriTemplate: RESULT_TEMPLATE, name: 'result', title: 'Result image', description: 'A result image of an earlier call, kept for IMAGESEG_RESULT_TTL' }],
+  }));
+  server.setRequestHandler('resources/read', async (request) => {
+    const { uri } = request.params;
+    const id = RESULT_URI.exec(uri)?.[1];
+    const stored = id === undefined ? undefined : await results.load(id);
+    if (!stored) throw new ResourceNotFoundError(uri);
+    return { contents: [{ uri, mimeType: stored.mimeType, blob: stored.bytes.toString('base64') }] };
+  });
+}
+
+/**
+ * The MCP 2026-07-28 server: stateless, one per request (HTTP) or connection (stdio), built from the same
+ * descriptors, call pipeline, tasks store and payments as the 2025-11-25 one (`server.ts`). Tools are listed and
+ * called through the SDK's low-level Server, since a call may answer `resultType: "task"` (the tasks extension) or
+ * `"payment_required"` (the x402 extension), which McpServer would take for a result missing its output.
+ */
+export function createModernServer(dependencies: McpDependencies & { results: ResultStore }): Server {
+  const { catalog, pipeline, batch, providers, tasks, caller, results } = dependencies;
+  const listing: Listing = { payments: dependencies.config.payments !== 'off', overStdio: dependencies.config.transport === 'stdio' };
+  const callerIdentity = caller?.identity ?? localCaller();
+  const taskStore = tasks.storeFor(callerIdentity);
+  const server = new Server(
+    { name: PRODUCT_NAME, version: PRODUCT_VERSION, title: 'Image segmentation (Alibaba imageseg)' },
+    {
+      capabilities: {
+        tools: {},
+        resources: {},
+        extensions: { [TASKS_EXTENSION]: {}, ...(listing.payments ? { [X402_EXTENSION]: {} } : {}) },
+      },
+      instructions: serverInstructions(listing),
+      cacheHints: {
+        'tools/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+        'resources/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+        'resources/templates/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+        // A result image is one payer's.
+        'resources/read': { ttlMs: 0, cacheScope: 'private' },
+      },
+    },
+  );
+  const tools = toolDefinitions(catalog, providers, listing, dependencies.config.listAllTools, batch !== undefined);
+  const listed = new Map<string, Capability>(
+    catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability)).map((capability) => [capability.tool, capability]),
+  );
+  server.setRequestHandler('tools/list', () => ({ tools }) as never);
+  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
+    const { name } = request.params;
+    const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    const context = callContext(ctx, listing.payments);
+    if (name === BATCH_TOOL && batch) {
+      return runBatchTool(catalog, batch, args as Parameters<typeof runBatchTool>[2], context, caller?.paymentToken);
+    }
+    const capability = listed.get(name);
+    if (!capability) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}; see tools/list`);
+    const toolRequest = splitPayment(args, context, caller?.paymentToken);
+    if (capability.async !== 'never' && TASKS_EXTENSION in clientExtensions(ctx)) {
+      return startTask({ capability, pipeline, tasks, taskStore, identify: dependencies.payments.identify }, toolRequest, context);
+    }
+    return runTool(pipeline, capability, toolRequest, context);
+  });
+  registerTaskMethods(server, taskStore);
+  registerResultResources(server, results);
+  return server;
+}
