@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const context = createAppContext(config, undefined, { resultBaseUrl: RESULT_RESOURCE_BASE });
       logStartup(context);
       const { serveStdio } = await import('./mcp/stdio.js');
-      await serveStdio(context);
+      serveStdio(context);
       context.sweeper.start();
       // The client is gone (stdin closed) or asks us to stop: calls in flight end uncharged, then we exit.
       const stop = () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTaskSessionFromClient, type JsonRpcResponse } from '@modelcontextprotocol/ext-tasks/client';
 import type { JsonValue } from '@modelcontextprotocol/ext-tasks/core';
 import type { PaymentRequired } from '@x402/core/types';
@@ -227,5 +228,29 @@ describe('tasks through the io.modelcontextprotocol/tasks extension, on the task
     expect(other.message.error?.code).toBe(-32602);
     const cancelledByOther = await call2026(mcpUrl, 'tasks/cancel', { taskId }, { extensions: { [TASKS]: {} } });
     expect(cancelledByOther.message.error?.code).toBe(-32602);
+  });
+});
+
+describe('MCP 2026-07-28 over stdio', () => {
+  it('serves a 2026-07-28 client and a 2025-11-25 client, told apart by their first message', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'imageseg-stdio2026-'));
+    try {
+      for (const [options, version] of [
+        [{ versionNegotiation: { mode: { pin: PROTOCOL_2026 } } }, PROTOCOL_2026],
+        [{}, '2025-11-25'],
+      ] as const) {
+        const client = new Client({ name: 'stdio-2026-test', version: '1.0.0' }, options);
+        await client.connect(new StdioClientTransport({ command: process.execPath, args: [path.resolve('dist/cli.js'), 'stdio'], cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home, PAYMENTS: 'off' }, stderr: 'ignore' }));
+        clients.push(client);
+        expect(client.getNegotiatedProtocolVersion()).toBe(version);
+        expect((await client.listTools()).tools.map((tool) => tool.name)).toContain(SYNC_TOOL);
+        const made = await client.callTool({ name: SYNC_TOOL, arguments: { ImageURL: `data:image/png;base64,${(await discOnWhite()).toString('base64')}` } });
+        expect(made.isError).toBeFalsy();
+        expect(made.structuredContent).toMatchObject({ code: '200', data: { Action: 'SegmentCommodity', Provider: 'local' } });
+        await client.close();
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
