@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawnHttpServer, type ServerProcess } from './support/processes.js';
 
 const CLI = path.resolve('dist/cli.js');
 const MIB = 1024 * 1024;
@@ -17,7 +17,7 @@ const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/j
 /** A REST caller that says it pays, so its large body is read rather than answered 402 first. */
 const PAID_JSON = { 'content-type': 'application/json', 'x-payment-token': 'imgseg_not-a-real-token' };
 
-let child: ChildProcessWithoutNullStreams;
+let server: ServerProcess;
 let base: string;
 let dataDirectory: string;
 
@@ -107,7 +107,7 @@ async function holdBudget(bytes: number, route = '/mcp', headers: Record<string,
 
 /** Resident memory of the server process now, from the kernel. */
 function residentBytes(): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) * 1024;
 }
 
 /** The highest resident memory seen while `work` runs, sampled every 5 ms. */
@@ -150,28 +150,14 @@ const expectBusyOnRest = (answer: Answer) => {
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
   dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-budget-'));
-  child = spawn(process.execPath, [CLI, 'http', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), IMAGESEG_BODY_BUDGET_BYTES: String(BUDGET) },
-  });
-  let stderr = '';
-  base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const url = /"url":"(http:\/\/[^"]+)"/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
+  server = await spawnHttpServer({ HOME: dataDirectory, DATABASE_URL: path.join(dataDirectory, 'imageseg.db'), IMAGESEG_BODY_BUDGET_BYTES: String(BUDGET) });
+  base = server.url;
   // The first call loads what every call needs, so memory measured later is about bodies.
   expect(await admitted(MIB)).toBe(true);
 });
 
-afterAll(() => {
-  child?.kill();
+afterAll(async () => {
+  await server?.stop();
   rmSync(dataDirectory, { recursive: true, force: true });
 });
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawnHttpServer, type ServerProcess } from './support/processes.js';
 import { gzipSync } from 'node:zlib';
 import { capabilities } from '../tools/index.js';
 import { largestRequestBytes, requestBytesFor } from '../src/catalog/request-size.js';
@@ -15,7 +15,7 @@ const HD = '/api/tools/hd-general-segmentation';
 const SMALL_IMAGES = '/api/tools/product-background-removal';
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-let child: ChildProcessWithoutNullStreams;
+let server: ServerProcess;
 let base: string;
 let dataDirectory: string;
 
@@ -70,33 +70,19 @@ function post(route: string, options: { headers?: Record<string, string>; body?:
 
 /** Peak resident memory of the server process, from the kernel. */
 function peakMemoryBytes(): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
   dataDirectory = mkdtempSync(path.join(tmpdir(), 'imageseg-bodies-'));
-  child = spawn(process.execPath, [CLI, 'http', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: path.join(dataDirectory, 'imageseg.db') },
-  });
-  let stderr = '';
-  base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const url = /"url":"(http:\/\/[^"]+)"/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
+  server = await spawnHttpServer({ HOME: dataDirectory, DATABASE_URL: path.join(dataDirectory, 'imageseg.db') });
+  base = server.url;
 });
 
-afterAll(() => {
-  child?.kill();
+afterAll(async () => {
+  await server?.stop();
   rmSync(dataDirectory, { recursive: true, force: true });
 });
 
