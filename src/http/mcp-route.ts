@@ -60,22 +60,23 @@ const authOf = (caller: McpCaller): AuthInfo => ({ token: '', clientId: caller.i
  * each request sees the tasks its credentials paid for.
  */
 export function mountMcp(app: Express, context: AppContext): void {
-  const maxRequestBodySize = largestRequestBytes(context.catalog.capabilities) * 2;
   const modern = createMcpHandler(({ authInfo }) => createModernServer({ ...context, caller: authInfo?.extra?.caller as McpCaller }), {
     legacy: 'reject',
-    maxRequestBodySize,
+    // The body reaches the handler already read and parsed (`parsedBody`) within this bound (app.ts, jsonRpcBody).
+    maxRequestBodySize: largestRequestBytes(context.catalog.capabilities),
     onerror: (error) => context.logger.error({ err: error }, 'MCP request failed'),
   });
   app.post('/mcp', async (request: Request, response: Response) => {
     try {
       const caller = await callerOfRequest(request, context);
-      if (await isLegacyRequest(webRequestOf(request), request.body)) {
+      const gone = new AbortController();
+      response.on('close', () => gone.abort());
+      const webRequest = webRequestOf(request, gone.signal);
+      if (await isLegacyRequest(webRequest, request.body)) {
         await serveLegacy(request, response, context, caller);
         return;
       }
-      const gone = new AbortController();
-      response.on('close', () => gone.abort());
-      await sendWebResponse(await modern.fetch(webRequestOf(request, gone.signal), { parsedBody: request.body, authInfo: authOf(caller) }), response);
+      await sendWebResponse(await modern.fetch(webRequest, { parsedBody: request.body, authInfo: authOf(caller) }), response);
     } catch (error) {
       context.logger.error({ err: error }, 'MCP request failed');
       if (!response.headersSent) {

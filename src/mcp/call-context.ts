@@ -17,17 +17,24 @@ export interface ToolCallContext {
   x402Extension: boolean;
 }
 
+type ProgressNotification = { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string; [field: string]: unknown } };
+
+/** A call's context from its request's parts: progress is reported only when the request's `_meta` has a `progressToken`. */
+export function toolCallContext(meta: Record<string, unknown> | undefined, signal: AbortSignal, x402Extension: boolean, notify: (notification: ProgressNotification) => Promise<void>): ToolCallContext {
+  const progressToken = meta?.progressToken;
+  return {
+    meta,
+    signal,
+    x402Extension,
+    ...(typeof progressToken === 'string' || typeof progressToken === 'number'
+      ? { onProgress: (progress: Progress) => void notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }
+      : {}),
+  };
+}
+
 /** A 2025-11-25 request, as the v1 SDK hands it to a tool. */
 export function contextOfLegacyCall(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): ToolCallContext {
-  const progressToken = extra._meta?.progressToken;
-  return {
-    meta: extra._meta,
-    signal: extra.signal,
-    x402Extension: false,
-    ...(progressToken === undefined
-      ? {}
-      : { onProgress: (progress: Progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }),
-  };
+  return toolCallContext(extra._meta, extra.signal, false, (notification) => extra.sendNotification(notification));
 }
 
 /** The idempotency key a caller put in `_meta`, if any. */

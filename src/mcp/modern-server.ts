@@ -1,4 +1,5 @@
-import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server, type ServerContext, type Tool } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import type { Catalog } from '../catalog/lookup.js';
@@ -9,7 +10,7 @@ import { RESULT_RESOURCE_BASE } from '../results/result-store.js';
 import { localCaller } from '../tasks/index.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
 import { BATCH_TOOL, batchToolConfig, runBatchTool } from './batch-tool.js';
-import { X402_EXTENSION, type ToolCallContext } from './call-context.js';
+import { toolCallContext, X402_EXTENSION, type ToolCallContext } from './call-context.js';
 import { describeTool, serverInstructions, type Listing } from './describe.js';
 import { runTool, splitPayment } from './run-tool.js';
 import type { McpDependencies } from './server.js';
@@ -19,30 +20,37 @@ import { toolInputSchema } from './tool-schemas.js';
 /** How long a client may keep `tools/list` and the resource lists: the tool set changes only when the server restarts. */
 const LIST_TTL_MS = 5 * 60 * 1000;
 
-type ToolDefinition = Record<string, unknown> & { name: string };
+/** A zod object's JSON Schema, as a tool's input or output schema. */
+const objectSchema = (schema: z.ZodType) => jsonSchemaOf(schema) as Tool['inputSchema'];
 
-const definitions = new WeakMap<Catalog, Map<string, ToolDefinition[]>>();
+/** The tools as 2026-07-28 `tools/list` gives them, and the catalog tools among them by name. */
+interface ToolTable {
+  definitions: Tool[];
+  capabilities: Map<string, Capability>;
+}
 
-/** The tools as 2026-07-28 `tools/list` gives them: built once per process and listing, from the descriptors. */
-function toolDefinitions(catalog: Catalog, providers: ProviderRegistry, listing: Listing, listAll: boolean, batch: boolean): ToolDefinition[] {
+const tables = new WeakMap<Catalog, Map<string, ToolTable>>();
+
+/** The tool table of a catalog for one listing: built once per process (each request builds a server), from the descriptors. */
+function toolTable(catalog: Catalog, providers: ProviderRegistry, listing: Listing, listAll: boolean, batch: boolean): ToolTable {
   const variant = `${listing.payments}:${listing.overStdio}:${listAll}:${batch}`;
-  let variants = definitions.get(catalog);
-  if (!variants) definitions.set(catalog, (variants = new Map<string, ToolDefinition[]>()));
+  let variants = tables.get(catalog);
+  if (!variants) tables.set(catalog, (variants = new Map<string, ToolTable>()));
   const known = variants.get(variant);
   if (known) return known;
-  const outputSchema = jsonSchemaOf(toolOutputSchema);
-  const tools: ToolDefinition[] = catalog.capabilities
-    .filter((capability) => listAll || providers.available(capability))
-    .map((capability) => {
-      const { name, config } = describeTool(capability, providers, listing);
-      return { name, ...config, inputSchema: jsonSchemaOf(toolInputSchema(capability, listing)), outputSchema };
-    });
+  const outputSchema = objectSchema(toolOutputSchema);
+  const listed = catalog.capabilities.filter((capability) => listAll || providers.available(capability));
+  const definitions: Tool[] = listed.map((capability) => {
+    const { name, config } = describeTool(capability, providers, listing);
+    return { name, ...config, inputSchema: objectSchema(toolInputSchema(capability, listing)), outputSchema };
+  });
   if (batch) {
     const { inputSchema, outputSchema: batchOutput, ...config } = batchToolConfig(catalog, listing.payments);
-    tools.push({ name: BATCH_TOOL, ...config, inputSchema: jsonSchemaOf(inputSchema), outputSchema: jsonSchemaOf(batchOutput) });
+    definitions.push({ name: BATCH_TOOL, ...config, inputSchema: objectSchema(inputSchema), outputSchema: objectSchema(batchOutput) });
   }
-  variants.set(variant, tools);
-  return tools;
+  const table = { definitions, capabilities: new Map(listed.map((capability) => [capability.tool, capability])) };
+  variants.set(variant, table);
+  return table;
 }
 
 /** What a 2026-07-28 request says about its client, in its `_meta` envelope. */
@@ -52,15 +60,7 @@ function clientExtensions(ctx: ServerContext): Record<string, unknown> {
 }
 
 function callContext(ctx: ServerContext, payments: boolean): ToolCallContext {
-  const progressToken = ctx.mcpReq._meta?.progressToken;
-  return {
-    meta: ctx.mcpReq._meta,
-    signal: ctx.mcpReq.signal,
-    x402Extension: payments && X402_EXTENSION in clientExtensions(ctx),
-    ...(progressToken === undefined
-      ? {}
-      : { onProgress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }),
-  };
+  return toolCallContext(ctx.mcpReq._meta, ctx.mcpReq.signal, payments && X402_EXTENSION in clientExtensions(ctx), (notification) => ctx.mcpReq.notify(notification));
 }
 
 const RESULT_TEMPLATE = `${RESULT_RESOURCE_BASE}/results/{id}`;
@@ -110,11 +110,8 @@ export function createModernServer(dependencies: McpDependencies & { results: Re
       },
     },
   );
-  const tools = toolDefinitions(catalog, providers, listing, dependencies.config.listAllTools, batch !== undefined);
-  const listed = new Map<string, Capability>(
-    catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability)).map((capability) => [capability.tool, capability]),
-  );
-  server.setRequestHandler('tools/list', () => ({ tools }) as never);
+  const tools = toolTable(catalog, providers, listing, dependencies.config.listAllTools, batch !== undefined);
+  server.setRequestHandler('tools/list', () => ({ tools: tools.definitions }));
   server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
     const { name } = request.params;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
@@ -122,7 +119,7 @@ export function createModernServer(dependencies: McpDependencies & { results: Re
     if (name === BATCH_TOOL && batch) {
       return runBatchTool(catalog, batch, args as Parameters<typeof runBatchTool>[2], context, caller?.paymentToken);
     }
-    const capability = listed.get(name);
+    const capability = tools.capabilities.get(name);
     if (!capability) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}; see tools/list`);
     const toolRequest = splitPayment(args, context, caller?.paymentToken);
     if (capability.async !== 'never' && TASKS_EXTENSION in clientExtensions(ctx)) {
