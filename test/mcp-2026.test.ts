@@ -216,6 +216,35 @@ describe('tasks through the io.modelcontextprotocol/tasks extension, on the task
     expect(await usesOf(token)).toMatchObject({ callsUsed: 0, callsRemaining: 1, callsInProgress: 0 });
   });
 
+  it('stops a plain call whose client hangs up mid-job: no more polling, the use comes back', async () => {
+    const token = await mint(ASYNC_SERVICE);
+    const callsBefore = emulator.calls.length;
+    const hangUp = new AbortController();
+    // No tasks extension: the call waits for the job on its own request, through the host name.
+    const call = fetch(mcpUrl.replace('127.0.0.1', 'localhost'), {
+      method: 'POST',
+      signal: hangUp.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': PROTOCOL_2026, 'mcp-method': 'tools/call', 'mcp-name': ASYNC_TOOL, 'x-payment-token': token },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: ASYNC_TOOL, arguments: { ImageUrl: imageUrl }, _meta: { 'io.modelcontextprotocol/protocolVersion': PROTOCOL_2026, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'hang-up', version: '1' } } },
+      }),
+    }).then((response) => response.text());
+    const submitBy = Date.now() + 10_000;
+    while (!emulator.calls.slice(callsBefore).some((entry) => entry.action === 'SegmentHDCommonImage') && Date.now() < submitBy) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await usesOf(token)).callsInProgress).toBe(1);
+    hangUp.abort();
+    await expect(call).rejects.toThrow();
+    const hungUpAt = Date.now();
+    const deadline = hungUpAt + 10_000;
+    while ((await usesOf(token)).callsInProgress > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await usesOf(token)).toMatchObject({ callsUsed: 0, callsRemaining: 1, callsInProgress: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(emulator.calls.filter((entry) => entry.action === 'GetAsyncJobResult' && entry.at > hungUpAt + 300).length).toBe(0);
+  });
+
   it('shows a task only to the credential that paid for it: others get -32602', async () => {
     const token = await mint(ASYNC_SERVICE);
     const created = await call2026(mcpUrl, 'tools/call', { name: ASYNC_TOOL, arguments: { ImageUrl: imageUrl } }, { extensions: { [TASKS]: {} }, headers: { 'x-payment-token': token } });

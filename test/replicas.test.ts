@@ -16,6 +16,7 @@ import { startFacilitator, type LoopbackFacilitator } from './facilitator/index.
 import { emulatorEnvironment } from './support/server.js';
 import { createPayer, toHeader, type Payer } from './support/payments.js';
 import { discOnWhite } from './support/images.js';
+import { call2026 } from './support/mcp-2026.js';
 import { isolatedPostgres, startReplica, type Replica } from './support/replica.js';
 import { openLedger } from '../src/payments/ledger.js';
 import { hashToken } from '../src/payments/tokens.js';
@@ -192,6 +193,30 @@ describe.each(databases)('two replicas on one %s database', (_name, kind) => {
     } finally {
       await Promise.all([onA.close(), onB.close()]);
     }
+  }, 60_000);
+
+  it('lets replica B poll and cancel tasks a 2026-07-28 client started on replica A (tasks extension)', async () => {
+    const token = await mint(a.url, 2, HD);
+    const options = { extensions: { 'io.modelcontextprotocol/tasks': {} }, headers: { 'x-payment-token': token, 'x-forwarded-for': someClient() } };
+    const startTask = async () => {
+      const created = await call2026(`${a.url}/mcp`, 'tools/call', { name: 'hd_general_segmentation', arguments: { ImageUrl: imageUrl } }, options);
+      expect(created.message.result).toMatchObject({ resultType: 'task', status: 'working' });
+      return created.message.result!.taskId as string;
+    };
+    const onB = async (method: string, taskId: string) => (await call2026(`${b.url}/mcp`, method, { taskId }, options)).message.result!;
+    const finished = await startTask();
+    let polled = await onB('tasks/get', finished);
+    for (let attempt = 0; attempt < 200 && polled.status === 'working'; attempt++) {
+      await sleep(100);
+      polled = await onB('tasks/get', finished);
+    }
+    expect(polled).toMatchObject({ status: 'completed', result: { resultType: 'complete', structuredContent: { payment: 'committed', data: { Status: 'PROCESS_SUCCESS' } } } });
+    const cancelled = await startTask();
+    await onB('tasks/cancel', cancelled);
+    expect(await onB('tasks/get', cancelled)).toMatchObject({ status: 'cancelled' });
+    const state = async () => (await request(b.url, 'GET', `/api/payments/${token}`)).body;
+    for (let attempt = 0; attempt < 100 && (await state()).callsInProgress !== 0; attempt++) await sleep(100);
+    expect(await state()).toMatchObject({ callsUsed: 1, callsInProgress: 0, callsRemaining: 1 });
   }, 60_000);
 
   it('serves a result stored by replica A from replica B', async () => {
