@@ -14,6 +14,7 @@ import { toolCallContext, X402_EXTENSION, type ToolCallContext } from './call-co
 import { describeTool, serverInstructions, type Listing } from './describe.js';
 import { runTool, splitPayment } from './run-tool.js';
 import type { McpDependencies } from './server.js';
+import { clientExtensions } from './client-extensions.js';
 import { TASKS_EXTENSION, registerTaskMethods, startTask } from './modern-tasks.js';
 import { toolInputSchema } from './tool-schemas.js';
 
@@ -51,12 +52,6 @@ function toolTable(catalog: Catalog, providers: ProviderRegistry, listing: Listi
   const table = { definitions, capabilities: new Map(listed.map((capability) => [capability.tool, capability])) };
   variants.set(variant, table);
   return table;
-}
-
-/** What a 2026-07-28 request says about its client, in its `_meta` envelope. */
-function clientExtensions(ctx: ServerContext): Record<string, unknown> {
-  const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> } | undefined> | undefined;
-  return envelope?.['io.modelcontextprotocol/clientCapabilities']?.extensions ?? {};
 }
 
 function callContext(ctx: ServerContext, payments: boolean): ToolCallContext {

@@ -1,10 +1,11 @@
-import { fromJsonSchema, ProtocolError, ProtocolErrorCode, type Server } from '@modelcontextprotocol/server';
+import { fromJsonSchema, MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type Server, type ServerContext } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import type { CallPipeline } from '../call.js';
 import { isRefusal, type Identify } from '../payments/index.js';
 import type { CallerTaskStore, TaskService } from '../tasks/index.js';
 import type { ToolCallContext } from './call-context.js';
+import { clientExtensions } from './client-extensions.js';
 import { runTool, type ToolRequest } from './run-tool.js';
 import { settleTask, TASK_POLL_MS, TASK_TTL_MS } from './task-run.js';
 
@@ -57,23 +58,21 @@ export async function startTask(scope: TaskScope, request: ToolRequest, context:
 }
 
 const taskIdParams = fromJsonSchema<{ taskId: string }>({ type: 'object', properties: { taskId: { type: 'string' } }, required: ['taskId'] });
-const updateParams = fromJsonSchema<{ taskId: string; inputResponses: Record<string, unknown> }>({
-  type: 'object',
-  properties: { taskId: { type: 'string' }, inputResponses: { type: 'object' } },
-  required: ['taskId', 'inputResponses'],
-});
 const anyResult = fromJsonSchema<Record<string, unknown>>({ type: 'object' });
 
 /** tasks/get, tasks/update and tasks/cancel over the tasks store, each seeing only the tasks its caller paid for (or made). */
 export function registerTaskMethods(server: Server, taskStore: CallerTaskStore): void {
-  const findTask = async (taskId: string) => {
+  const findTask = async (taskId: string, ctx: ServerContext) => {
+    if (!(TASKS_EXTENSION in clientExtensions(ctx))) {
+      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } }, `List the ${TASKS_EXTENSION} extension in this request's client capabilities to use tasks`);
+    }
     const task = await taskStore.getTask(taskId);
     if (!task) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No task ${taskId}: unknown, expired, or not paid for by these credentials`);
     return task;
   };
 
-  server.setRequestHandler('tasks/get', { params: taskIdParams, result: anyResult }, async ({ taskId }) => {
-    const task = await findTask(taskId);
+  server.setRequestHandler('tasks/get', { params: taskIdParams, result: anyResult }, async ({ taskId }, ctx) => {
+    const task = await findTask(taskId, ctx);
     const detailed = {
       taskId,
       status: task.status,
@@ -88,15 +87,16 @@ export function registerTaskMethods(server: Server, taskStore: CallerTaskStore):
     return detailed;
   });
 
-  server.setRequestHandler('tasks/cancel', { params: taskIdParams, result: anyResult }, async ({ taskId }) => {
-    const task = await findTask(taskId);
+  server.setRequestHandler('tasks/cancel', { params: taskIdParams, result: anyResult }, async ({ taskId }, ctx) => {
+    const task = await findTask(taskId, ctx);
     // A task that ended meanwhile keeps its end: cancelling is cooperative.
     if (!TERMINAL.has(task.status)) await taskStore.updateTaskStatus(taskId, 'cancelled', 'Cancelled by the client; nothing was charged').catch(() => undefined);
     return {};
   });
 
-  server.setRequestHandler('tasks/update', { params: updateParams, result: anyResult }, async ({ taskId }) => {
-    await findTask(taskId);
+  // Only the task id is read: a client without the extension is told so (-32021) whatever else it sent.
+  server.setRequestHandler('tasks/update', { params: taskIdParams, result: anyResult }, async ({ taskId }, ctx) => {
+    await findTask(taskId, ctx);
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${taskId} never asks for input: there is nothing to update`);
   });
 }
