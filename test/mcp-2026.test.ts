@@ -117,6 +117,24 @@ describe('MCP 2026-07-28 over streamable HTTP', () => {
     expect(again.structuredContent).toMatchObject({ error: 'payment_token_exhausted', charged: false });
   });
 
+  it('runs and pays once per _meta["idempotency-key"]: the retry replays the answer; the key with other arguments is refused', async () => {
+    const token = await mint(SYNC_SERVICE);
+    const client = await modernClient({ 'X-Payment-Token': token });
+    const key = `mcp-2026-${Date.now()}`;
+    const before = providerCalls();
+    const first = await client.callTool({ name: SYNC_TOOL, arguments: { ImageURL: imageUrl }, _meta: { 'idempotency-key': key } });
+    const retry = await client.callTool({ name: SYNC_TOOL, arguments: { ImageURL: imageUrl }, _meta: { 'idempotency-key': key } });
+    expect(first.isError).toBeFalsy();
+    expect(retry.isError).toBeFalsy();
+    expect((retry.structuredContent as { requestId: string }).requestId).toBe((first.structuredContent as { requestId: string }).requestId);
+    expect(providerCalls()).toBe(before + 1);
+    expect(await usesOf(token)).toMatchObject({ callsUsed: 1, callsRemaining: 0 });
+
+    const reused = await call2026(mcpUrl, 'tools/call', { name: SYNC_TOOL, arguments: { ImageURL: imageUrl, ReturnForm: 'mask' }, _meta: { 'idempotency-key': key } }, { headers: { 'x-payment-token': token } });
+    expect(reused.message.result).toMatchObject({ resultType: 'complete', isError: true, structuredContent: { error: { code: 'IDEMPOTENCY_KEY_REUSED' } } });
+    expect(providerCalls()).toBe(before + 1);
+  });
+
   it('takes x402 through the tool-result binding: PaymentRequired as an error result, the payload in _meta["x402/payment"]', async () => {
     const client = await modernClient();
     const unpaid = await client.callTool({ name: SYNC_TOOL, arguments: { ImageURL: imageUrl } });

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Wallet } from 'ethers';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -255,6 +256,35 @@ withServers('every answer says what became of the money', (servers) => {
       const released = (await client.callTool({ name: 'hd_general_segmentation', arguments: { ImageUrl: BROKEN, paymentToken: await mintToken(impatient.url, HD, 1) } })) as CallToolResult;
       expect(released.structuredContent).toMatchObject({ error: { code: 'IMAGE_INVALID', details: { payment: 'released', charged: false } } });
       const free = (await client.callTool({ name: 'async_job_result', arguments: { JobId: 'never-started' } })) as CallToolResult;
+      expect(free.structuredContent).toMatchObject({ error: { code: 'NOT_FOUND', details: { payment: 'none', charged: false } } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('over MCP 2026-07-28 (the v2 client): held, released and none in the error result; the held job collected and charged once', async () => {
+    const token = await mintToken(impatient.url, HD, 1);
+    const client = new ModernClient({ name: 'money-states-2026', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernHttpTransport(new URL(`${impatient.url}/mcp`)));
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      const held = await client.callTool({ name: 'hd_general_segmentation', arguments: { ImageUrl: imageUrl, paymentToken: token } });
+      expect(held.isError).toBe(true);
+      expect(held.structuredContent).toMatchObject({ error: { code: 'JOB_TIMEOUT', details: { payment: 'held', charged: false, jobId: expect.any(String), heldUntil: expect.any(String) } } });
+      const { jobId } = (held.structuredContent as { error: { details: { jobId: string } } }).error.details;
+      expect(await tokenState(impatient, token)).toMatchObject({ callsUsed: 0, callsInProgress: 1 });
+      let collected = held;
+      for (let attempt = 0; attempt < 60; attempt++) {
+        collected = await client.callTool({ name: 'async_job_result', arguments: { JobId: jobId, paymentToken: token } });
+        if ((collected.structuredContent as { data?: { Status?: string } }).data?.Status === 'PROCESS_SUCCESS') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(collected.structuredContent).toMatchObject({ payment: 'committed', data: { Status: 'PROCESS_SUCCESS' } });
+      expect(await tokenState(impatient, token)).toMatchObject({ callsUsed: 1, callsInProgress: 0, callsRemaining: 0 });
+
+      const released = await client.callTool({ name: 'hd_general_segmentation', arguments: { ImageUrl: BROKEN, paymentToken: await mintToken(impatient.url, HD, 1) } });
+      expect(released.structuredContent).toMatchObject({ error: { code: 'IMAGE_INVALID', details: { payment: 'released', charged: false } } });
+      const free = await client.callTool({ name: 'async_job_result', arguments: { JobId: 'never-started' } });
       expect(free.structuredContent).toMatchObject({ error: { code: 'NOT_FOUND', details: { payment: 'none', charged: false } } });
     } finally {
       await client.close();
