@@ -21,6 +21,7 @@ import { emulatorEnvironment, startTestServer, type TestServer } from './support
 import { createPayer, type Payer } from './support/payments.js';
 import { discOnWhite } from './support/images.js';
 import { ADMIN_TOKEN, jsonRequest, mintToken, type Answer } from './support/rest.js';
+import { call2026 } from './support/mcp-2026.js';
 import { hashToken } from '../src/payments/tokens.js';
 
 const PAY_TO = new Wallet(Wallet.createRandom().privateKey).address;
@@ -179,6 +180,53 @@ describe('a write after the commit fails (SQLite, x402)', () => {
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(facilitator.calls.settle).toBe(settles + 1);
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('a cancel that reaches a task after its commit (PostgreSQL)', () => {
+  let server: TestServer;
+  let pool: pg.Pool;
+  const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
+  beforeAll(async () => {
+    server = await startTestServer(environment({ DATABASE_URL: process.env.TEST_DATABASE_URL! }), { jobPollingMs: 50 });
+    pool = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 1 });
+  });
+  afterAll(async () => {
+    await pool?.query(`DROP TRIGGER IF EXISTS slow_task_write_${suffix} ON mcp_tasks`);
+    await pool?.query(`DROP FUNCTION IF EXISTS slow_task_write_${suffix}()`);
+    await pool?.query(`DROP SEQUENCE IF EXISTS slow_task_write_${suffix}`);
+    await pool?.end();
+    await server?.close();
+  });
+
+  it('leaves the task completed with the result it charged for, not cancelled as "nothing was charged"', async () => {
+    const mcpUrl = `${server.url}/mcp`;
+    const tasks = { 'io.modelcontextprotocol/tasks': {} };
+    const token = await mintToken(server.url, HD, 1);
+    const created = await call2026(mcpUrl, 'tools/call', { name: 'hd_general_segmentation', arguments: { ImageUrl: imageUrl } }, { extensions: tasks, headers: { 'x-payment-token': token } });
+    const taskId = created.message.result?.taskId as string;
+    expect(taskId).toBeTruthy();
+    // The next write to mcp_tasks (the run storing its result, once the use is committed) waits 1.5 s before it
+    // touches a row: a statement trigger, one-shot through a sequence, so the cancel below is not held up.
+    await pool.query(`CREATE SEQUENCE slow_task_write_${suffix}`);
+    await pool.query(`CREATE FUNCTION slow_task_write_${suffix}() RETURNS trigger AS $$ BEGIN IF nextval('slow_task_write_${suffix}') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NULL; END $$ LANGUAGE plpgsql`);
+    await pool.query(`CREATE TRIGGER slow_task_write_${suffix} BEFORE UPDATE ON mcp_tasks FOR EACH STATEMENT EXECUTE FUNCTION slow_task_write_${suffix}()`);
+
+    const deadline = Date.now() + 10_000;
+    while ((await tokenState(server, token)).callsUsed < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await tokenState(server, token)).toMatchObject({ callsUsed: 1 });
+    const cancelled = await call2026(mcpUrl, 'tasks/cancel', { taskId }, { extensions: tasks, headers: { 'x-payment-token': token } });
+    expect(cancelled.message.error).toBeUndefined();
+
+    let task = (await call2026(mcpUrl, 'tasks/get', { taskId }, { extensions: tasks, headers: { 'x-payment-token': token } })).message.result;
+    while (task?.status !== 'completed' && Date.now() < deadline + 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      task = (await call2026(mcpUrl, 'tasks/get', { taskId }, { extensions: tasks, headers: { 'x-payment-token': token } })).message.result;
+    }
+    expect(task).toMatchObject({ status: 'completed', result: { structuredContent: { payment: 'committed', data: { Status: 'PROCESS_SUCCESS' } } } });
+    expect(task?.statusMessage).toMatch(/charged/);
+    expect(task?.statusMessage).not.toMatch(/nothing was charged/);
+    expect(await tokenState(server, token)).toMatchObject({ callsUsed: 1, callsInProgress: 0 });
   });
 });
 

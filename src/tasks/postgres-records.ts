@@ -35,10 +35,11 @@ export async function openPostgresTaskRecords(connectionString: string, logger?:
       );
       return rowCount === 1;
     },
-    async attachResult(taskId, result, now) {
+    async attachResult(taskId, result, now, completedAs) {
       const { rowCount } = await pool.query(
-        `UPDATE mcp_tasks SET result = $3, updated_at = $1 WHERE task_id = $2 AND status = 'cancelled' AND result IS NULL AND ${live}`,
-        [now, taskId, result],
+        `UPDATE mcp_tasks SET result = $3, updated_at = $1, status = COALESCE($4, status), status_message = COALESCE($5, status_message)
+           WHERE task_id = $2 AND status = 'cancelled' AND result IS NULL AND ${live}`,
+        [now, taskId, result, completedAs === undefined ? null : 'completed', completedAs ?? null],
       );
       return rowCount === 1;
     },

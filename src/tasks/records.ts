@@ -46,8 +46,12 @@ export interface TaskRecords {
   find(taskId: string, now: number): Promise<TaskRow | undefined>;
   /** Changes a task that has not ended yet; false when it has ended (or is gone). */
   update(taskId: string, change: TaskChange): Promise<boolean>;
-  /** A result for a task cancelled before its run stopped: kept beside the cancelled status; false otherwise. */
-  attachResult(taskId: string, result: string, now: number): Promise<boolean>;
+  /**
+   * The result of a run that ended after its task was cancelled: kept beside the cancelled status, or, with
+   * `completedAs`, the task becomes `completed` with that status message (the run finished, and was charged, before
+   * the cancel reached it). false when the task is not cancelled or already has a result.
+   */
+  attachResult(taskId: string, result: string, now: number, completedAs?: string): Promise<boolean>;
   list(filter: TaskListFilter): Promise<TaskRow[]>;
   /** Deletes the tasks expired at `now`: how many. */
   deleteExpired(now: number): Promise<number>;

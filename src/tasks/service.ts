@@ -164,8 +164,10 @@ export function createTaskService(options: TaskServiceOptions): TaskService {
         const json = JSON.stringify(result);
         const store = await records();
         if (await store.update(taskId, { status, result: json, now: at, expiresAt: endOfLife(row, at) })) return;
-        // A run cancelled before it stopped still says how it ended (not charged), under the cancelled status.
-        if (await store.attachResult(taskId, json, at)) return;
+        // A run cancelled before it stopped still says how it ended: not charged, under the cancelled status; or,
+        // when it had already finished (and been paid for), as the completed task the caller is owed.
+        const completedAs = status === 'completed' ? 'Finished before the cancel reached it: this result was delivered and charged' : undefined;
+        if (await store.attachResult(taskId, json, at, completedAs)) return;
         throw new Error(`Cannot store result for task ${taskId} in terminal status '${row.status}'. Task results can only be stored once.`);
       },
       async getTaskResult(taskId) {

@@ -20,7 +20,8 @@ export function openSqliteTaskRecords(file: string): TaskRecords {
          updated_at = @now, expires_at = @expiresAt WHERE task_id = @taskId AND ${OPEN} AND ${LIVE}`,
     ),
     attach: db.prepare(
-      `UPDATE mcp_tasks SET result = @result, updated_at = @now WHERE task_id = @taskId AND status = 'cancelled' AND result IS NULL AND ${LIVE}`,
+      `UPDATE mcp_tasks SET result = @result, updated_at = @now, status = COALESCE(@completedStatus, status), status_message = COALESCE(@completedAs, status_message)
+         WHERE task_id = @taskId AND status = 'cancelled' AND result IS NULL AND ${LIVE}`,
     ),
     deleteExpired: db.prepare('DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     count: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM mcp_tasks'),
@@ -38,8 +39,8 @@ export function openSqliteTaskRecords(file: string): TaskRecords {
       const { status, statusMessage = null, result = null, now, expiresAt } = change;
       return statements.update.run({ taskId, status, statusMessage, result, now, expiresAt }).changes === 1;
     },
-    async attachResult(taskId, result, now) {
-      return statements.attach.run({ taskId, result, now }).changes === 1;
+    async attachResult(taskId, result, now, completedAs) {
+      return statements.attach.run({ taskId, result, now, completedStatus: completedAs === undefined ? null : 'completed', completedAs: completedAs ?? null }).changes === 1;
     },
     async list(filter: TaskListFilter) {
       const owners = filter.owners.map((_, index) => `@owner${index}`);
