@@ -73,6 +73,22 @@ describe('REST API', () => {
     expect(body.results[0].price.amount).toBe('0.20');
   });
 
+  it('filters the catalog by kind, shown in each entry and as the OpenAPI tag', async () => {
+    const people = (await (await fetch(`${server.url}/api/catalog/search?q=segmentation&kind=people`)).json()) as { kind: string; results: Array<{ serviceId: string; kind: string; servedBy: string[] }> };
+    expect(people.kind).toBe('people');
+    expect(people.results.map((entry) => entry.serviceId)).toEqual(expect.arrayContaining(['body-segmentation', 'face-parsing', 'hair-segmentation']));
+    expect(people.results.every((entry) => entry.kind === 'people')).toBe(true);
+    expect(people.results.map((entry) => entry.serviceId)).not.toContain('product-background-removal');
+    const all = (await (await fetch(`${server.url}/api/catalog/search`)).json()) as { results: Array<{ kind: string; servedBy: string[]; serviceId: string }> };
+    expect(new Set(all.results.map((entry) => entry.kind))).toEqual(new Set(['people', 'products', 'scenes', 'hd', 'utility']));
+    expect(all.results.find((entry) => entry.serviceId === 'product-background-removal')?.servedBy.length).toBeGreaterThan(0);
+    const wrong = await fetch(`${server.url}/api/catalog/search?kind=animals`);
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: { code: string; message: string } }).error.message).toMatch(/people, products, scenes, hd, utility/);
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, { post: { tags: string[]; 'x-kind': string } }> };
+    expect(openapi.paths['/api/tools/sky-replacement'].post).toMatchObject({ 'x-kind': 'scenes', tags: expect.arrayContaining(['scenes']) });
+  });
+
   it('serves OpenAPI, a service page, and health', async () => {
     const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toBe('3.1.0');

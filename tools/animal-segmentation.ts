@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const animalSegmentation = defineCapability({
   serviceId: 'animal-segmentation',
   legacyIds: ['aliyun-imageseg-segment-animal'],
+  kind: 'scenes',
   action: 'SegmentAnimal',
   title: 'Animal segmentation',
   summary:

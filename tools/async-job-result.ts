@@ -5,6 +5,7 @@ import { defineCapability } from '../src/catalog/capability.js';
 export const asyncJobResult = defineCapability({
   serviceId: 'async-job-result',
   legacyIds: ['aliyun-imageseg-get-async-job-result'],
+  kind: 'utility',
   action: 'GetAsyncJobResult',
   title: 'Async job result',
   summary:

@@ -5,6 +5,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const bodySegmentation = defineCapability({
   serviceId: 'body-segmentation',
   legacyIds: ['aliyun-imageseg-segment-body'],
+  kind: 'people',
   action: 'SegmentBody',
   title: 'Body segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const clothingSegmentation = defineCapability({
   serviceId: 'clothing-segmentation',
   legacyIds: ['aliyun-imageseg-segment-cloth'],
+  kind: 'people',
   action: 'SegmentCloth',
   title: 'Clothing segmentation',
   summary:

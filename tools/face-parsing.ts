@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const faceParsing = defineCapability({
   serviceId: 'face-parsing',
   legacyIds: ['aliyun-imageseg-parse-face'],
+  kind: 'people',
   action: 'ParseFace',
   title: 'Face parsing (facial features)',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const faceSegmentation = defineCapability({
   serviceId: 'face-segmentation',
   legacyIds: ['aliyun-imageseg-segment-face'],
+  kind: 'people',
   action: 'SegmentFace',
   title: 'Face segmentation',
   summary:

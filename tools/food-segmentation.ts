@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const foodSegmentation = defineCapability({
   serviceId: 'food-segmentation',
   legacyIds: ['aliyun-imageseg-segment-food'],
+  kind: 'products',
   action: 'SegmentFood',
   title: 'Food segmentation',
   summary:

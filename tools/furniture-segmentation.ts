@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const furnitureSegmentation = defineCapability({
   serviceId: 'furniture-segmentation',
   legacyIds: ['aliyun-imageseg-segment-furniture'],
+  kind: 'products',
   action: 'SegmentFurniture',
   title: 'Furniture segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const generalSegmentation = defineCapability({
   serviceId: 'general-segmentation',
   legacyIds: ['aliyun-imageseg-segment-common-image'],
+  kind: 'scenes',
   action: 'SegmentCommonImage',
   title: 'General subject segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const hairSegmentation = defineCapability({
   serviceId: 'hair-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hair'],
+  kind: 'people',
   action: 'SegmentHair',
   title: 'Hair segmentation',
   summary:

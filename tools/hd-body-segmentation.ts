@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const hdBodySegmentation = defineCapability({
   serviceId: 'hd-body-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-body'],
+  kind: 'hd',
   action: 'SegmentHDBody',
   title: 'HD body segmentation',
   summary:

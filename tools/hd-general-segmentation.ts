@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const hdGeneralSegmentation = defineCapability({
   serviceId: 'hd-general-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-common-image'],
+  kind: 'hd',
   action: 'SegmentHDCommonImage',
   title: 'HD general subject segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const hdSkySegmentation = defineCapability({
   serviceId: 'hd-sky-segmentation',
   legacyIds: ['aliyun-imageseg-segment-hd-sky'],
+  kind: 'hd',
   action: 'SegmentHDSky',
   title: 'HD sky segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const headSegmentation = defineCapability({
   serviceId: 'head-segmentation',
   legacyIds: ['aliyun-imageseg-segment-head'],
+  kind: 'people',
   action: 'SegmentHead',
   title: 'Head segmentation',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const logoSegmentation = defineCapability({
   serviceId: 'logo-segmentation',
   legacyIds: ['aliyun-imageseg-segment-logo'],
+  kind: 'products',
   action: 'SegmentLogo',
   title: 'Logo segmentation',
   summary:

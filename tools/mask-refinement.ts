@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const maskRefinement = defineCapability({
   serviceId: 'mask-refinement',
   legacyIds: ['aliyun-imageseg-refine-mask'],
+  kind: 'utility',
   action: 'RefineMask',
   title: 'Mask refinement',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE, returnForm } from '../src/catalog/capa
 export const productBackgroundRemoval = defineCapability({
   serviceId: 'product-background-removal',
   legacyIds: ['aliyun-imageseg-segment-commodity'],
+  kind: 'products',
   action: 'SegmentCommodity',
   title: 'Product background removal',
   summary:

@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const sceneSegmentation = defineCapability({
   serviceId: 'scene-segmentation',
   legacyIds: ['aliyun-imageseg-segment-scene'],
+  kind: 'scenes',
   action: 'SegmentScene',
   title: 'Outdoor scene segmentation',
   summary:

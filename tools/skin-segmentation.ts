@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const skinSegmentation = defineCapability({
   serviceId: 'skin-segmentation',
   legacyIds: ['aliyun-imageseg-segment-skin'],
+  kind: 'people',
   action: 'SegmentSkin',
   title: 'Skin segmentation',
   summary:

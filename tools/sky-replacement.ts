@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const skyReplacement = defineCapability({
   serviceId: 'sky-replacement',
   legacyIds: ['aliyun-imageseg-change-sky'],
+  kind: 'scenes',
   action: 'ChangeSky',
   title: 'Sky replacement',
   summary:

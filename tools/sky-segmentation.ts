@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const skySegmentation = defineCapability({
   serviceId: 'sky-segmentation',
   legacyIds: ['aliyun-imageseg-segment-sky'],
+  kind: 'scenes',
   action: 'SegmentSky',
   title: 'Sky segmentation',
   summary:

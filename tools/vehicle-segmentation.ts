@@ -4,6 +4,7 @@ import { defineCapability, DEFAULT_PRICE } from '../src/catalog/capability.js';
 export const vehicleSegmentation = defineCapability({
   serviceId: 'vehicle-segmentation',
   legacyIds: ['aliyun-imageseg-segment-vehicle'],
+  kind: 'products',
   action: 'SegmentVehicle',
   title: 'Vehicle segmentation',
   summary:

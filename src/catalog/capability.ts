@@ -51,12 +51,17 @@ export interface ImageParameter extends ImageLimits {
 /** Which embedded model can serve a capability when no Alibaba credentials are set. */
 export type LocalModel = 'salient-object' | 'person' | 'mask-refinement';
 
+/** What a tool works on, for browsing the catalog: its filter in the console, its tag in OpenAPI. */
+export const TOOL_KINDS = ['people', 'products', 'scenes', 'hd', 'utility'] as const;
+export type ToolKind = (typeof TOOL_KINDS)[number];
+
 /** A descriptor as written in tools/: plain data; `defineCapability` adds what follows from it. */
 export interface CapabilityDescriptor<Shape extends z.ZodRawShape = z.ZodRawShape, ImageField extends string = string> {
   /** Public id, kebab-case: `product-background-removal`; the MCP tool name follows from it. */
   serviceId: string;
   /** Older ids still routed: `aliyun-imageseg-segment-commodity`. */
   legacyIds: readonly string[];
+  kind: ToolKind;
   /** Alibaba imageseg 2019-12-30 Action name. */
   action: string;
   title: string;

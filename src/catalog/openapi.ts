@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { imageFieldOf, type Capability } from './capability.js';
+import { imageFieldOf, TOOL_KINDS, type Capability } from './capability.js';
 import { describeCapability } from './describe.js';
 import { errorBodySchema, inputJsonSchemaOf, jsonSchemaOf, toolOutputSchema } from './schemas.js';
 
@@ -60,12 +60,13 @@ function toolOperation(capability: Capability, runsHere: boolean, legacy: boolea
     operationId: legacy ? `legacy_${capability.tool}` : capability.tool,
     summary: capability.title,
     description: describeCapability(capability, runsHere),
-    tags: [capability.async === 'never' ? 'tools' : 'asynchronous tools'],
+    tags: [capability.kind, capability.async === 'never' ? 'tools' : 'asynchronous tools'],
     ...(legacy ? { deprecated: true } : {}),
     parameters: capability.price ? paymentHeaders : [],
     requestBody: { required: true, content: { ...jsonContent(ref(componentName(capability))), ...uploadContent(capability) } },
     responses,
     'x-service-id': capability.serviceId,
+    'x-kind': capability.kind,
     'x-mcp-tool': capability.tool,
     'x-alibaba-action': capability.action,
     ...(capability.price ? { 'x-price': capability.price } : {}),
@@ -92,7 +93,10 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
     get: {
       operationId: 'catalog_search',
       summary: 'Search the catalog',
-      parameters: [{ name: 'q', in: 'query', required: false, schema: { type: 'string' }, description: 'Words, an Action, a serviceId or a tool name' }],
+      parameters: [
+        { name: 'q', in: 'query', required: false, schema: { type: 'string' }, description: 'Words, an Action, a serviceId or a tool name' },
+        { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: [...TOOL_KINDS] }, description: 'Only tools of this kind' },
+      ],
       responses: { '200': { description: 'Ranked capabilities', content: jsonContent(jsonSchemaOf(catalogSearchSchema)) } },
     },
   };
@@ -178,6 +182,7 @@ export const catalogEntrySchema = z.object({
   serviceId: z.string(),
   tool: z.string(),
   action: z.string(),
+  kind: z.enum(TOOL_KINDS).describe('What the tool works on: people, products, scenes, hd or utility'),
   title: z.string(),
   summary: z.string(),
   keywords: z.array(z.string()),
@@ -185,13 +190,14 @@ export const catalogEntrySchema = z.object({
   async: z.enum(['never', 'optional', 'always']),
   price: z.object({ amount: z.string(), currency: z.string(), billing: z.string(), maxCallsPerPayment: z.number() }).nullable(),
   available: z.boolean(),
+  servedBy: z.array(z.string()).describe('The providers that serve it here, in the order they are tried'),
   localModel: z.string().nullable(),
   endpoint: z.string(),
   servicePage: z.string(),
   score: z.number(),
 });
 
-export const catalogSearchSchema = z.object({ query: z.string(), count: z.number(), results: z.array(catalogEntrySchema) });
+export const catalogSearchSchema = z.object({ query: z.string(), kind: z.enum(TOOL_KINDS).optional(), count: z.number(), results: z.array(catalogEntrySchema) });
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), provider: z.string(), tools: z.number(), payments: z.string() });
 

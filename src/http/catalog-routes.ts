@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { AppContext } from '../app.js';
-import type { Capability } from '../catalog/capability.js';
+import { TOOL_KINDS, type Capability } from '../catalog/capability.js';
 import { searchCapabilities } from '../catalog/search.js';
 import { buildOpenApi } from '../catalog/openapi.js';
 import { AppError } from '../errors.js';
@@ -15,6 +15,7 @@ function catalogEntry(context: AppContext, capability: Capability, score: number
     serviceId: capability.serviceId,
     tool: capability.tool,
     action: capability.action,
+    kind: capability.kind,
     title: capability.title,
     summary: capability.summary,
     keywords: [...capability.keywords],
@@ -22,6 +23,7 @@ function catalogEntry(context: AppContext, capability: Capability, score: number
     async: capability.async,
     price: capability.price,
     available: context.providers.available(capability),
+    servedBy: context.providers.servedBy(capability),
     localModel: capability.localModel ?? null,
     endpoint: `${base}/api/tools/${capability.serviceId}`,
     servicePage: `${base}/services/${capability.serviceId}`,
@@ -35,8 +37,14 @@ export function mountCatalog(app: Express, context: AppContext): void {
 
   app.get('/api/catalog/search', (request, response) => {
     const query = typeof request.query.q === 'string' ? request.query.q : '';
-    const results = searchCapabilities(catalog.capabilities, query).map((hit) => catalogEntry(context, hit.capability, hit.score));
-    response.json({ query, count: results.length, results });
+    const kind = typeof request.query.kind === 'string' && request.query.kind !== '' ? request.query.kind : undefined;
+    if (kind !== undefined && !(TOOL_KINDS as readonly string[]).includes(kind)) {
+      return sendError(response, new AppError('INVALID_ARGUMENT', `Unknown kind "${kind}": one of ${TOOL_KINDS.join(', ')}`));
+    }
+    const results = searchCapabilities(catalog.capabilities, query)
+      .filter((hit) => kind === undefined || hit.capability.kind === kind)
+      .map((hit) => catalogEntry(context, hit.capability, hit.score));
+    response.json({ query, ...(kind ? { kind } : {}), count: results.length, results });
   });
 
   app.get('/openapi.json', (_request, response) => {
