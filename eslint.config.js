@@ -1,5 +1,5 @@
 // `npm run lint` (part of `npm test`): typescript-eslint's type-checked recommended rules over everything tsc checks
-// (tsconfig.test.json: src/, tools/, test/, bench/, vitest.config.ts); the build scripts (.mjs), this file and
+// (tsconfig.test.json: src/, tools/, test/, bench/, vitest.config.ts; web/tsconfig.json: the browser code); the build scripts (.mjs), this file and
 // .dependency-cruiser.cjs get the same rules without type information, since no tsconfig covers them.
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -23,6 +23,11 @@ export default defineConfig(
       // The exceptions tsc's noUnusedParameters and noUnusedLocals make: `_`-prefixed parameters a signature needs, keys left out of a rest copy.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
+  },
+  {
+    // The browser code (web/) is typed by its own tsconfig (DOM, bundler resolution).
+    files: ['web/**/*.ts'],
+    languageOptions: { parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
     files: ['test/**/*.ts'],

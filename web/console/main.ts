@@ -1,0 +1,3 @@
+import { renderCompare } from '../shared/compare.js';
+
+void renderCompare;
