@@ -4,7 +4,7 @@
  */
 export const SETTINGS = {
   gateway: {
-    /** Calls of each kind (ours, SDK) before timing starts. */
+    /** Calls of each kind (MCP 2026, MCP 2025, REST, SDK) before timing starts. */
     warmup: 15,
     runs: 5,
     callsPerRun: 30,
@@ -17,6 +17,8 @@ export const SETTINGS = {
     /** The textured image's upstream takes ~100-800 ms here: fewer calls (its time is taken out of each sample). */
     textured: { warmup: 3, runs: 5, callsPerRun: 8 },
     texturedOverheadTargetMs: 3,
+    /** Issue 23: a paid MCP 2026-07-28 tools/call adds at most this over the same REST call, small image, p50. */
+    mcp2026OverRestTargetMs: 2,
   },
   throughput: {
     connections: 32,

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { pollSchedule } from '../../src/providers/alibaba/poll-schedule.js';
 import { SETTINGS } from '../settings.js';
 import { productPhoto } from '../lib/images.js';
-import { connectMcp, structuredData } from '../lib/mcp-client.js';
+import { connectMcp2025, structuredData } from '../lib/mcp-client.js';
 import { sleep, startServer } from '../lib/processes.js';
 import { createSdkCaller } from '../lib/sdk.js';
 import { median, spread } from '../lib/stats.js';
@@ -64,7 +64,7 @@ export async function measureAsyncDelay(workDirectory: string): Promise<RowResul
       DATABASE_URL: path.join(workDirectory, 'async', 'ledger.db'),
     },
   });
-  const mcp = await connectMcp(server.url);
+  const mcp = await connectMcp2025(server.url);
   const sdk = createSdkCaller(emulator);
   try {
     const imageUrl = emulator.hostImage(await productPhoto(320, 256), 'image/jpeg');

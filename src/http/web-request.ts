@@ -16,12 +16,21 @@ export function webRequestOf(request: Request, signal?: AbortSignal): globalThis
   return new globalThis.Request(`http://${request.headers.host ?? 'localhost'}${request.originalUrl}`, { method: request.method, headers, ...(signal ? { signal } : {}) });
 }
 
-/** Writes a web Response to express: status, headers, then its body as it streams (SSE included). */
+/**
+ * Writes a web Response to express: status and headers, then its body. A JSON answer goes out whole, in one write
+ * with its Content-Length (streamed, it took three); an SSE stream is passed on as it comes.
+ */
 export async function sendWebResponse(answer: globalThis.Response, response: Response): Promise<void> {
   response.status(answer.status);
   answer.headers.forEach((value, name) => response.setHeader(name, value));
   if (!answer.body) {
     response.end();
+    return;
+  }
+  if (!answer.headers.get('content-type')?.startsWith('text/event-stream')) {
+    const bytes = Buffer.from(await answer.arrayBuffer());
+    response.setHeader('content-length', bytes.length);
+    response.end(bytes);
     return;
   }
   response.flushHeaders();
