@@ -34,6 +34,7 @@ module.exports = {
     layer('^src/(call|batch)\\.ts$', [...CATALOG, '^src/calls/', '^src/images/', '^src/results/', '^src/providers/', '^src/payments/'], 'the pipeline: a batch runs items through the call pipeline'),
     layer('^src/(observed-gate|sweeper|sweep-lock)\\.ts$', [...CATALOG, '^src/payments/', '^src/tasks/', '^src/results/'], 'wiring around the services'),
     layer('^src/app\\.ts$', ['^tools/', '^src/(?!(mcp|http|terminal)/|cli\\.ts|startup\\.ts|tokens-command\\.ts)'], 'builds every service once; no adapter'),
+    layer('^src/web/', [], 'the built browser files (dist/web/), read at run time'),
     layer('^src/mcp/', ['^src/(?!(http|terminal)/|cli\\.ts)'], 'MCP: translates wire formats, holds no business rules'),
     layer('^src/http/', ['^src/(?!terminal/|cli\\.ts)'], 'HTTP: translates wire formats (and mounts MCP), holds no business rules'),
     layer('^src/terminal/', ['^src/(?!(mcp|http)/|cli\\.ts)'], 'the terminal verbs run calls like any adapter'),
