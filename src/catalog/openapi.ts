@@ -161,6 +161,29 @@ export function buildOpenApi(capabilities: readonly Capability[], options: { ser
       responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': errorResponse('ADMIN_TOKEN set and not presented') },
     },
   };
+  paths['/api/admin/stats'] = {
+    get: {
+      operationId: 'operator_stats',
+      summary: "Operator: calls and failures by tool and provider, from this replica's /metrics counters",
+      tags: ['operator'],
+      security: [{ operator: [] }],
+      responses: { '200': { description: 'Counts since this process started', content: jsonContent(operatorStatsSchema) }, '401': errorResponse('UNAUTHORIZED') },
+    },
+  };
+  paths['/'] = {
+    get: {
+      operationId: 'index',
+      summary: 'The web console (catalog and search) for Accept: text/html; a JSON index of the main routes otherwise',
+      parameters: [
+        { name: 'q', in: 'query', required: false, schema: { type: 'string' }, description: 'HTML only: a search, ranked as /api/catalog/search ranks' },
+        { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: [...TOOL_KINDS] }, description: 'HTML only: only tools of this kind' },
+      ],
+      responses: { '200': { description: 'The console page or the JSON index', content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } } } },
+    },
+  };
+  paths['/operator'] = {
+    get: { operationId: 'operator_page', summary: 'The operator console (tokens, revenue, calls by provider) over the operator routes', responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
+  };
   paths['/healthz'] = {
     get: { operationId: 'health', summary: 'Liveness and configuration summary', responses: { '200': { description: 'Healthy', content: jsonContent(jsonSchemaOf(healthSchema)) } } },
   };
@@ -198,6 +221,29 @@ export const catalogEntrySchema = z.object({
 });
 
 export const catalogSearchSchema = z.object({ query: z.string(), kind: z.enum(TOOL_KINDS).optional(), count: z.number(), results: z.array(catalogEntrySchema) });
+
+const tallySchema = {
+  calls: { type: 'number', description: 'runs: ok + failed' },
+  ok: { type: 'number' },
+  failed: { type: 'number' },
+  outcomes: { type: 'array', items: { type: 'object', properties: { outcome: { type: 'string' }, count: { type: 'number' } }, required: ['outcome', 'count'] }, description: 'Every outcome but ok (an error code, skipped, circuit_open)' },
+};
+
+const operatorStatsSchema = {
+  type: 'object',
+  properties: {
+    since: { type: 'string', format: 'date-time', description: 'When this process started; the counters are per replica' },
+    byTool: { type: 'array', items: { type: 'object', properties: { tool: { type: 'string' }, ...tallySchema }, required: ['tool', 'calls', 'ok', 'failed', 'outcomes'] }, description: 'imageseg_calls_total by tool' },
+    byProvider: {
+      type: 'array',
+      items: { type: 'object', properties: { provider: { type: 'string' }, ...tallySchema, skipped: { type: 'number', description: 'skipped or circuit_open: not run' } }, required: ['provider', 'calls', 'ok', 'failed', 'skipped', 'outcomes'] },
+      description: 'Runs per provider: imageseg_provider_duration_seconds_count (a provider serving alone) and imageseg_provider_calls_total (each member of a fallback chain)',
+    },
+    fallbacks: { type: 'array', items: { type: 'object', properties: { tool: { type: 'string' }, provider: { type: 'string' }, reason: { type: 'string' }, count: { type: 'number' } } }, description: 'imageseg_provider_fallbacks_total' },
+    revenue: { type: 'array', items: { type: 'object', properties: { service: { type: 'string' }, usd: { type: 'number' } } }, description: 'imageseg_revenue_usd_total by service' },
+  },
+  required: ['since', 'byTool', 'byProvider', 'fallbacks', 'revenue'],
+};
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), provider: z.string(), tools: z.number(), payments: z.string() });
 

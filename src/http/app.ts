@@ -13,6 +13,8 @@ import { mountBatch } from './batch-route.js';
 import { mountCatalog } from './catalog-routes.js';
 import { mountPayments } from './payments-route.js';
 import { mountOperations } from './operations-route.js';
+import { mountOperatorStats } from './operator-stats.js';
+import { mountConsole } from './console-routes.js';
 import { rateLimit } from './rate-limit.js';
 import { refuseWhileDraining } from './draining.js';
 
@@ -72,8 +74,10 @@ export function createHttpApp(context: AppContext): Express {
   // (tools-route.ts), everything else is small; all of them together by the body budget.
   const budget = createBodyBudget(context.config.http.bodyBudgetBytes);
   app.post('/mcp', jsonRpcBody(largestRequestBytes(context.catalog.capabilities), budget));
+  // The console answers browsers (Accept: text/html) at /; everyone else gets this index.
+  mountConsole(app, context);
   app.get('/', (_request, response) => {
-    response.json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', batch: '/api/batch/{serviceId}', serverCard: '/.well-known/mcp/server-card.json', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
+    response.vary('Accept').json({ name: 'imageseg-mcp', mcp: '/mcp', tools: '/api/tools/{serviceId}', batch: '/api/batch/{serviceId}', serverCard: '/.well-known/mcp/server-card.json', payments: '/api/payments', catalog: '/api/catalog/search?q=', openapi: '/openapi.json', health: '/healthz' });
   });
   mountMcp(app, context);
   mountTools(app, context, budget);
@@ -82,6 +86,7 @@ export function createHttpApp(context: AppContext): Express {
   mountPayments(app, context);
   mountCatalog(app, context);
   mountOperations(app, context);
+  mountOperatorStats(app, context);
   app.use((request, response) => sendError(response, new AppError('NOT_FOUND', `No route ${request.method} ${request.path}`)));
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     closeAfterAnswer(request, response);

@@ -6,7 +6,6 @@ import { buildOpenApi } from '../catalog/openapi.js';
 import { AppError } from '../errors.js';
 import { PRODUCT_VERSION } from '../version.js';
 import { sendError } from './errors.js';
-import { renderServicePage } from './service-page.js';
 import { serverCardOf } from '../mcp/server-card.js';
 
 function catalogEntry(context: AppContext, capability: Capability, score: number) {
@@ -59,11 +58,7 @@ export function mountCatalog(app: Express, context: AppContext): void {
     response.set('Access-Control-Allow-Origin', '*').set('Cache-Control', 'public, max-age=300').json(card);
   });
 
-  app.get('/services/:id', (request, response) => {
-    const capability = catalog.find(request.params.id);
-    if (!capability) return sendError(response, new AppError('NOT_FOUND', `No service named "${request.params.id}"`));
-    response.type('html').send(renderServicePage(capability, { baseUrl: config.publicBaseUrl, available: providers.available(capability) }));
-  });
+  // GET /services/:id is the console's service page (console-routes.ts).
 
   app.get('/results/:id', async (request, response) => {
     const stored = await context.results.load(request.params.id);

@@ -1,3 +1,8 @@
-import { renderCompare } from '../shared/compare.js';
+import { enhanceCatalog } from './catalog.js';
+import { enhanceOperator } from './operator.js';
+import { enhanceService } from './service.js';
 
-void renderCompare;
+/** One script for every console page: each page says which it is (`<body data-page>`), and works without it. */
+const pages: Record<string, () => void> = { catalog: enhanceCatalog, service: enhanceService, operator: enhanceOperator };
+
+pages[document.body.dataset.page ?? '']?.();
