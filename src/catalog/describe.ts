@@ -13,7 +13,8 @@ export function priceLabel(capability: Capability): string {
  */
 export function describeCapability(capability: Capability, runsHere: boolean, options: { payments?: boolean; provider?: string } = {}): string {
   const lines = [capability.summary];
-  if (options.payments !== false) lines.push(`Price: ${priceLabel(capability)}.`);
+  // A free tool says so in its own summary.
+  if (options.payments !== false && capability.price) lines.push(`Price: ${priceLabel(capability)}.`);
   if (Object.keys(capability.images).length > 0) lines.push('A larger image is scaled down to fit and the result scaled back to its size.');
   if (capability.async === 'always') lines.push(ASYNC_WAITS);
   if (capability.async === 'optional') lines.push(`With Async=true (for large images) it runs as an Alibaba job: ${ASYNC_WAITS.charAt(0).toLowerCase()}${ASYNC_WAITS.slice(1)}`);
