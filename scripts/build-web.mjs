@@ -4,6 +4,7 @@
 // - console.js and console.css: the web console's script and styles, served by the same process under /assets/.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { slimBundle } from '../web/result-view/slim-bundle.mjs';
 
 const OUT = 'dist/web';
 const common = { bundle: true, minify: true, target: 'es2022', logLevel: 'warning', legalComments: 'none', write: false };
@@ -15,7 +16,7 @@ async function bundled(entry, options = {}) {
 
 mkdirSync(OUT, { recursive: true });
 
-const view = await bundled('web/result-view/main.ts', { format: 'iife', platform: 'browser' });
+const view = await bundled('web/result-view/main.ts', { format: 'iife', platform: 'browser', plugins: [slimBundle] });
 const viewStyles = await bundled('web/result-view/view.css');
 const template = readFileSync('web/result-view/index.html', 'utf8');
 // Replaced by function so `$` in the minified code is not read as a replacement pattern.

@@ -1,4 +1,4 @@
-import type { Capability } from './catalog/capability.js';
+import { imageFieldOf, type Capability } from './catalog/capability.js';
 import type { Catalog } from './catalog/lookup.js';
 import type { ToolOutput } from './catalog/schemas.js';
 import { operatorMessage, toAppError } from './errors.js';
@@ -10,8 +10,9 @@ import type { ProviderRegistry } from './providers/index.js';
 import type { Progress, Provider } from './providers/provider.js';
 import { checkDeliveryOptions, deliverResults, type CallerKind } from './results/deliver.js';
 import { splitOutputOptions } from './results/output-options.js';
-import type { ResultStore } from './results/result-store.js';
+import type { ResultStore, StoredResult } from './results/result-store.js';
 import type { ResultImage } from './results/types.js';
+import { saveInputPreview } from './results/input-preview.js';
 import { claimKey, type ClaimDependencies } from './calls/claim.js';
 import { replayedImages } from './calls/idempotency.js';
 import { loadImages } from './calls/load-images.js';
@@ -78,6 +79,9 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
         },
       );
 
+    // Beside the delivery, not after it: the view's "before" image costs the call no extra wait.
+    const primary = images[imageFieldOf(capability, 'primary') ?? ''];
+    const inputPreview = request.inputPreview && primary ? saveInputPreview(primary, dependencies.results).catch(() => undefined) : undefined;
     const delivered = await deliverResults(result, options, {
       transport: request.transport,
       results: dependencies.results,
@@ -94,7 +98,8 @@ export function createCallPipeline(dependencies: CallDependencies): CallPipeline
     const servedBy = result.provider ?? provider.name;
     const paid = await settlement.succeed({ output: toOutput(capability, result, delivered.data, delivered.notes, servedBy), images: delivered.images, inline: delivered.inline, data: result.data });
     dependencies.logger.info({ tool: capability.tool, provider: servedBy, payment: paid.output.payment, ms: Math.round(performance.now() - startedAt) }, 'call succeeded');
-    return { capability, output: paid.output, images: delivered.images, inline: delivered.inline, receipt: paid.receipt };
+    const preview = await inputPreview;
+    return { capability, output: paid.output, images: delivered.images, inline: delivered.inline, receipt: paid.receipt, ...(preview ? { inputPreview: preview } : {}) };
   }
 
   return async (request) => {
@@ -136,6 +141,8 @@ export interface CallRequest {
   signal?: AbortSignal;
   /** REST `Idempotency-Key`, MCP `_meta["idempotency-key"]`: one key (per payer) runs and pays once. */
   idempotencyKey?: string;
+  /** Keep a small copy of the primary input as a stored result (`CallOutcome.inputPreview`), for the MCP App view. */
+  inputPreview?: boolean;
 }
 
 export interface CallOutcome {
@@ -148,6 +155,8 @@ export interface CallOutcome {
   receipt?: unknown;
   /** The first answer to this idempotency key, given again: no provider call, no charge. */
   replayed?: boolean;
+  /** The primary input, scaled down and stored like a result, when the request asked for it (and it could be made). */
+  inputPreview?: StoredResult;
 }
 
 /** Who pays, idempotency records and jobs (`ClaimDependencies`: the ledger's database) and what a call runs on. */

@@ -76,5 +76,5 @@ export async function runBatchTool(catalog: Catalog, batch: BatchRunner, args: {
 
 /** The batch tool on a 2025-11-25 server: many calls of one catalog tool through the same pipeline, paid as a whole. */
 export function registerBatchTool(server: McpServer, catalog: Catalog, batch: BatchRunner, options: { paid: boolean; headerToken?: string }): void {
-  server.registerTool(BATCH_TOOL, batchToolConfig(catalog, options.paid), (args, extra) => runBatchTool(catalog, batch, args, contextOfLegacyCall(extra), options.headerToken));
+  server.registerTool(BATCH_TOOL, batchToolConfig(catalog, options.paid), (args, extra) => runBatchTool(catalog, batch, args, contextOfLegacyCall(extra, false), options.headerToken));
 }

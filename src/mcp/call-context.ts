@@ -15,26 +15,38 @@ export interface ToolCallContext {
   signal: AbortSignal;
   onProgress?: (progress: Progress) => void;
   x402Extension: boolean;
+  /** The client may show the MCP App view: its answers carry an input preview (result-view.ts). */
+  appView: boolean;
 }
 
 type ProgressNotification = { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string; [field: string]: unknown } };
 
 /** A call's context from its request's parts: progress is reported only when the request's `_meta` has a `progressToken`. */
-export function toolCallContext(meta: Record<string, unknown> | undefined, signal: AbortSignal, x402Extension: boolean, notify: (notification: ProgressNotification) => Promise<void>): ToolCallContext {
+export function toolCallContext(
+  meta: Record<string, unknown> | undefined,
+  signal: AbortSignal,
+  extensions: { x402: boolean; apps: boolean },
+  notify: (notification: ProgressNotification) => Promise<void>,
+): ToolCallContext {
   const progressToken = meta?.progressToken;
   return {
     meta,
     signal,
-    x402Extension,
+    x402Extension: extensions.x402,
+    appView: extensions.apps,
     ...(typeof progressToken === 'string' || typeof progressToken === 'number'
       ? { onProgress: (progress: Progress) => void notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined) }
       : {}),
   };
 }
 
-/** A 2025-11-25 request, as the v1 SDK hands it to a tool. */
-export function contextOfLegacyCall(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): ToolCallContext {
-  return toolCallContext(extra._meta, extra.signal, false, (notification) => extra.sendNotification(notification));
+/**
+ * A 2025-11-25 request, as the v1 SDK hands it to a tool. `apps`: the client listed the MCP Apps extension at
+ * initialize (stdio; a stateless HTTP request's server never sees initialize, so its answers carry no input preview:
+ * making one costs an image encode and a stored file on every call).
+ */
+export function contextOfLegacyCall(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, apps: boolean): ToolCallContext {
+  return toolCallContext(extra._meta, extra.signal, { x402: false, apps }, (notification) => extra.sendNotification(notification));
 }
 
 /** The idempotency key a caller put in `_meta`, if any. */

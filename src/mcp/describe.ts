@@ -2,6 +2,7 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Capability } from '../catalog/capability.js';
 import { describeCapability } from '../catalog/describe.js';
 import type { ProviderRegistry } from '../providers/index.js';
+import { RESULT_VIEW_TOOL_META } from './result-view.js';
 
 /** How tools are shown: with or without payment fields and price text, and whether local paths work (stdio). */
 export interface Listing {
@@ -34,6 +35,8 @@ export function describeTool(capability: Capability, providers: ProviderRegistry
         provider: providers.active,
         available: providers.available(capability),
         ...(capability.localModel ? { localModel: capability.localModel } : {}),
+        // Every image tool's answer is drawn by the one MCP App view; hosts without Apps ignore this.
+        ...RESULT_VIEW_TOOL_META,
       },
     },
   };

@@ -17,6 +17,7 @@ import type { McpDependencies } from './server.js';
 import { clientExtensions } from './client-extensions.js';
 import { TASKS_EXTENSION, registerTaskMethods, startTask } from './modern-tasks.js';
 import { toolInputSchema } from './tool-schemas.js';
+import { APPS_EXTENSION, APPS_EXTENSION_SETTINGS, readResultView, RESULT_VIEW_RESOURCE, RESULT_VIEW_URI } from './result-view.js';
 
 /** How long a client may keep `tools/list` and the resource lists: the tool set changes only when the server restarts. */
 const LIST_TTL_MS = 5 * 60 * 1000;
@@ -55,20 +56,26 @@ function toolTable(catalog: Catalog, providers: ProviderRegistry, listing: Listi
 }
 
 function callContext(ctx: ServerContext, payments: boolean): ToolCallContext {
-  return toolCallContext(ctx.mcpReq._meta, ctx.mcpReq.signal, payments && X402_EXTENSION in clientExtensions(ctx), (notification) => ctx.mcpReq.notify(notification));
+  const extensions = clientExtensions(ctx);
+  // A 2026-07-28 request lists its client's extensions: the input preview is made only for a host that shows Apps.
+  return toolCallContext(ctx.mcpReq._meta, ctx.mcpReq.signal, { x402: payments && X402_EXTENSION in extensions, apps: APPS_EXTENSION in extensions }, (notification) => ctx.mcpReq.notify(notification));
 }
 
 const RESULT_TEMPLATE = `${RESULT_RESOURCE_BASE}/results/{id}`;
-const RESULT_URI = new RegExp(`^${RESULT_RESOURCE_BASE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/results/([A-Za-z0-9_-]+)$`);
+const RESULT_URI = new RegExp(`^${RESULT_RESOURCE_BASE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/results/([A-Za-z0-9_.-]+)$`);
 
-/** Stored results as resources (`imageseg://local/results/<id>`): every resource_link in an answer resolves with resources/read. */
-function registerResultResources(server: Server, results: ResultStore): void {
-  server.setRequestHandler('resources/list', () => ({ resources: [] }));
+/**
+ * Stored results as resources (`imageseg://local/results/<id>`): every resource_link in an answer resolves with
+ * resources/read. And the MCP App view (`ui://imageseg/result`), the one listed resource.
+ */
+function registerResources(server: Server, results: ResultStore): void {
+  server.setRequestHandler('resources/list', () => ({ resources: [RESULT_VIEW_RESOURCE] }));
   server.setRequestHandler('resources/templates/list', () => ({
     resourceTemplates: [{ uriTemplate: RESULT_TEMPLATE, name: 'result', title: 'Result image', description: 'A result image of an earlier call, kept for IMAGESEG_RESULT_TTL' }],
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const { uri } = request.params;
+    if (uri === RESULT_VIEW_URI) return readResultView();
     const id = RESULT_URI.exec(uri)?.[1];
     const stored = id === undefined ? undefined : await results.load(id);
     if (!stored) throw new ResourceNotFoundError(uri);
@@ -93,7 +100,7 @@ export function createModernServer(dependencies: McpDependencies & { results: Re
       capabilities: {
         tools: {},
         resources: {},
-        extensions: { [TASKS_EXTENSION]: {}, ...(listing.payments ? { [X402_EXTENSION]: {} } : {}) },
+        extensions: { [TASKS_EXTENSION]: {}, ...(listing.payments ? { [X402_EXTENSION]: {} } : {}), [APPS_EXTENSION]: APPS_EXTENSION_SETTINGS },
       },
       instructions: serverInstructions(listing),
       cacheHints: {
@@ -123,6 +130,6 @@ export function createModernServer(dependencies: McpDependencies & { results: Re
     return runTool(pipeline, capability, toolRequest, context);
   });
   registerTaskMethods(server, taskStore);
-  registerResultResources(server, results);
+  registerResources(server, results);
   return server;
 }

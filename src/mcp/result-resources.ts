@@ -2,12 +2,15 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { ResultStore } from '../results/result-store.js';
 import { RESULT_RESOURCE_BASE } from '../results/result-store.js';
+import { readResultView, RESULT_VIEW_RESOURCE } from './result-view.js';
 
 /**
- * Over stdio no HTTP server serves /results: stored results are this process's MCP resources instead, so every
- * resource_link in an answer resolves with resources/read.
+ * Stored results as MCP resources, so every resource_link in an answer resolves with resources/read (over stdio no
+ * HTTP server serves /results), and the MCP App view reads its images through the host. And the view itself.
  */
 export function registerResultResources(server: McpServer, results: ResultStore): void {
+  const { uri, name, ...metadata } = RESULT_VIEW_RESOURCE;
+  server.registerResource(name, uri, metadata, () => readResultView());
   server.registerResource(
     'result',
     new ResourceTemplate(`${RESULT_RESOURCE_BASE}/results/{id}`, { list: undefined }),

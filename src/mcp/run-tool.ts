@@ -30,6 +30,7 @@ export async function runTool(pipeline: CallPipeline, capability: Capability, re
       payment: request.payment,
       onProgress: context.onProgress,
       signal,
+      inputPreview: context.appView,
       ...idempotencyKeyOf(context),
     });
     return successResult(outcome, context.x402Extension);

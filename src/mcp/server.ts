@@ -16,6 +16,9 @@ import { localCaller, type CallerTaskStore, type TaskCaller, type TaskService } 
 import { describeTool, serverInstructions, type Listing } from './describe.js';
 import { sharedJsonSchemaValidator, toolInputSchema } from './tool-schemas.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
+import type { ResultStore } from '../results/result-store.js';
+import { registerResultResources } from './result-resources.js';
+import { APPS_EXTENSION, APPS_EXTENSION_SETTINGS } from './result-view.js';
 
 export interface McpDependencies {
   catalog: Catalog;
@@ -30,6 +33,8 @@ export interface McpDependencies {
   config: Pick<Config, 'payments' | 'listAllTools' | 'transport'>;
   /** Over HTTP: what the /mcp request presented. Absent over stdio, where the one client owns what it creates. */
   caller?: McpCaller;
+  /** Stored results, served as resources (the MCP App view reads them; over stdio so does every client). */
+  results: ResultStore;
 }
 
 /** Credentials an HTTP /mcp request carries in headers, whatever JSON-RPC messages it holds. */
@@ -53,6 +58,8 @@ interface TaskToolScope {
   taskStore: CallerTaskStore;
   caller?: McpCaller;
   callerIdentity: TaskCaller;
+  /** Whether the client listed the MCP Apps extension at initialize. */
+  showsApps: () => boolean;
 }
 
 /**
@@ -69,7 +76,7 @@ function registerTaskTool(server: McpServer, capability: Capability, scope: Task
     { ...config, inputSchema: toolInputSchema(capability, scope.listing), outputSchema: toolOutputSchema, execution: { taskSupport: 'optional' } },
     {
       async createTask(args, extra) {
-        const context = contextOfLegacyCall(extra);
+        const context = contextOfLegacyCall(extra, scope.showsApps());
         const request = splitPayment(args as Record<string, unknown>, context, caller?.paymentToken);
         // A payload that proves nobody owns nothing; its call is refused with the reason when it runs.
         const owner = await identify(request.payment);
@@ -109,24 +116,26 @@ export function createMcpServer(dependencies: McpDependencies): McpServer {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: PRODUCT_VERSION, title: 'Image segmentation (Alibaba imageseg)' },
     {
-      capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} } },
+      capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} }, extensions: { [APPS_EXTENSION]: APPS_EXTENSION_SETTINGS } },
       taskStore,
       jsonSchemaValidator: sharedJsonSchemaValidator,
       instructions: serverInstructions(listing),
     },
   );
+  const showsApps = () => APPS_EXTENSION in (server.server.getClientCapabilities()?.extensions ?? {});
   const listed = catalog.capabilities.filter((capability) => dependencies.config.listAllTools || providers.available(capability));
   for (const capability of listed) {
     if (capability.async !== 'never') {
-      registerTaskTool(server, capability, { listing, pipeline, providers, tasks, identify: dependencies.payments.identify, taskStore, caller, callerIdentity });
+      registerTaskTool(server, capability, { listing, pipeline, providers, tasks, identify: dependencies.payments.identify, taskStore, caller, callerIdentity, showsApps });
       continue;
     }
     const { name, config } = describeTool(capability, providers, listing);
     server.registerTool(name, { ...config, inputSchema: toolInputSchema(capability, listing), outputSchema: toolOutputSchema }, (args, extra) => {
-      const context = contextOfLegacyCall(extra);
+      const context = contextOfLegacyCall(extra, showsApps());
       return runTool(pipeline, capability, splitPayment(args, context, caller?.paymentToken), context);
     });
   }
+  registerResultResources(server, dependencies.results);
   if (batch) registerBatchTool(server, catalog, batch, { paid: listing.payments, ...(caller?.paymentToken ? { headerToken: caller.paymentToken } : {}) });
   return server;
 }

@@ -6,12 +6,10 @@ import { LineTransport } from './line-transport.js';
 import { createMcpServer } from './server.js';
 import { createModernServer } from './modern-server.js';
 import { opensModernSession, peekFirstLine } from './first-message.js';
-import { registerResultResources } from './result-resources.js';
 
 /** A 2025-11-25 client: the v1 SDK server over our line transport. */
 async function serveLegacyStdio(context: AppContext, input: Readable, maxMessageBytes: number): Promise<void> {
   const server = createMcpServer(context);
-  registerResultResources(server, context.results);
   const transport = new LineTransport(input, process.stdout, maxMessageBytes);
   transport.onerror = (error) => context.logger.warn({ err: error.message }, `stdio: ${error.message}`);
   await server.connect(transport);

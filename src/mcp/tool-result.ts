@@ -5,6 +5,7 @@ import type { AppError } from '../errors.js';
 import { PaymentRequiredError } from '../payments/index.js';
 import type { Capability } from '../catalog/capability.js';
 import type { ToolOutput } from '../catalog/schemas.js';
+import { viewMeta } from './result-view.js';
 
 /** Where the settlement goes: `_meta["x402/payment-response"]`, or `_meta["org.x402/payment"].settlementResponse` for the extension binding. */
 export function receiptMeta(receipt: unknown, x402Extension: boolean): { _meta?: Record<string, unknown> } {
@@ -12,18 +13,24 @@ export function receiptMeta(receipt: unknown, x402Extension: boolean): { _meta?:
   return { _meta: x402Extension ? { 'org.x402/payment': { settlementResponse: receipt } } : { 'x402/payment-response': receipt } };
 }
 
+/**
+ * The model's answer (the output as text, the images inline or linked), plus in `_meta` what the MCP App view needs
+ * to draw it without a URL: the input preview and where each result image is (result-view.ts).
+ */
 export function successResult(outcome: CallOutcome, x402Extension = false): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(outcome.output, null, 2) }];
-  for (const image of outcome.inline) content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+  const inlineAt: number[] = [];
+  for (const image of outcome.inline) inlineAt.push(content.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType }) - 1);
   for (const image of outcome.images) {
     if (/^(https?|imageseg):/.test(image.url)) {
       content.push({ type: 'resource_link', uri: image.url, name: image.field, mimeType: image.mimeType, description: `${outcome.capability.title} result` });
     }
   }
+  const { _meta: receipt } = receiptMeta(outcome.receipt, x402Extension);
   return {
     content,
     structuredContent: outcome.output,
-    ...receiptMeta(outcome.receipt, x402Extension),
+    _meta: { ...receipt, ...viewMeta(outcome, inlineAt) },
   };
 }
 

@@ -14,6 +14,8 @@ export interface CompareImages {
 export interface CompareOptions {
   /** Backgrounds to try the cutout on, as the tool's `background` option spells them: transparent, white, black, #rrggbb. */
   backgrounds: readonly string[];
+  /** Also a colour picker for any #rrggbb background. */
+  customBackground?: boolean;
   /** Download file name without extension. */
   downloadName: string;
 }
@@ -37,6 +39,24 @@ async function loadImage(url: string): Promise<HTMLImageElement> {
   image.src = url;
   await image.decode();
   return image;
+}
+
+/**
+ * Whether any pixel is see-through: only a cutout has a mask to show and a background to change (a mask result, or a
+ * PNG without alpha, has neither). Read from a copy at most 256 px wide; a canvas that cannot be read counts as alpha.
+ */
+function hasTransparency(image: HTMLImageElement): boolean {
+  const scale = Math.min(1, 256 / Math.max(image.naturalWidth, image.naturalHeight));
+  const canvas = element('canvas', { width: Math.max(1, Math.round(image.naturalWidth * scale)), height: Math.max(1, Math.round(image.naturalHeight * scale)) });
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(image, 0, 0, canvas.width, canvas.height);
+  try {
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    for (let index = 3; index < data.length; index += 4) if (data[index] < 255) return true;
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** The result's alpha as a black-and-white mask (white: kept), for results that are cutouts. */
@@ -73,7 +93,7 @@ function composite(image: HTMLImageElement, background: string): string {
  */
 export async function renderCompare(root: HTMLElement, images: CompareImages, options: CompareOptions): Promise<CompareView> {
   const result = await loadImage(images.after);
-  const hasAlpha = images.mimeType !== 'image/jpeg';
+  const hasAlpha = images.mimeType !== 'image/jpeg' && hasTransparency(result);
   let position = images.before ? 50 : 0;
   let background = 'transparent';
   let showMask = false;
@@ -133,15 +153,26 @@ export async function renderCompare(root: HTMLElement, images: CompareImages, op
   const backgroundGroup = element('div', { className: 'compare-backgrounds' });
   backgroundGroup.setAttribute('role', 'radiogroup');
   backgroundGroup.setAttribute('aria-label', 'Background');
+  const useBackground = (choice: string) => {
+    background = choice;
+    stage.style.backgroundColor = choice === 'transparent' ? '' : choice;
+    stage.classList.toggle('checkerboard', choice === 'transparent' && !showMask);
+  };
   for (const choice of hasAlpha ? options.backgrounds : []) {
     const radio = element('input', { type: 'radio', name: `${options.downloadName}-background`, value: choice, checked: choice === 'transparent' });
-    radio.addEventListener('change', () => {
-      background = choice;
-      stage.style.backgroundColor = choice === 'transparent' ? '' : choice;
-      stage.classList.toggle('checkerboard', choice === 'transparent' && !showMask);
-      shownDownload.href = choice === 'transparent' ? images.after : composite(result, choice);
-    });
+    radio.addEventListener('change', () => useBackground(choice));
     backgroundGroup.append(element('label', { className: 'compare-background' }, [radio, ` ${backgroundLabel(choice)}`]));
+  }
+  if (hasAlpha && options.customBackground) {
+    const radio = element('input', { type: 'radio', name: `${options.downloadName}-background`, value: 'custom' });
+    const picker = element('input', { type: 'color', className: 'compare-colour', value: '#4f8a5b' });
+    picker.setAttribute('aria-label', 'Custom background colour');
+    radio.addEventListener('change', () => useBackground(picker.value));
+    picker.addEventListener('input', () => {
+      radio.checked = true;
+      useBackground(picker.value);
+    });
+    backgroundGroup.append(element('label', { className: 'compare-background' }, [radio, ' Custom']), picker);
   }
 
   const extension = EXTENSIONS[images.mimeType ?? 'image/png'] ?? 'png';
@@ -149,11 +180,15 @@ export async function renderCompare(root: HTMLElement, images: CompareImages, op
   const facts = [`${result.naturalWidth} × ${result.naturalHeight}`, format, ...(images.bytes ? [describeBytes(images.bytes)] : [])].join(' · ');
   const originalDownload = element('a', { className: 'button', href: images.after, download: `${options.downloadName}.${extension}`, textContent: `Download ${format}` });
   const shownDownload = element('a', { className: 'button', href: images.after, download: `${options.downloadName}-background.png`, textContent: 'Download with background' });
+  // Flattened when asked for, not on every background change: a colour picker changes it many times a second.
+  shownDownload.addEventListener('click', () => {
+    shownDownload.href = background === 'transparent' ? images.after : composite(result, background);
+  });
 
   const controls = element('div', { className: 'compare-controls' }, [
     ...(hasAlpha ? [maskControl, backgroundGroup] : []),
     element('p', { className: 'compare-facts', textContent: facts }),
-    element('div', { className: 'compare-downloads' }, [originalDownload, ...(hasAlpha && options.backgrounds.length > 1 ? [shownDownload] : [])]),
+    element('div', { className: 'compare-downloads' }, [originalDownload, ...(hasAlpha && (options.backgrounds.length > 1 || options.customBackground) ? [shownDownload] : [])]),
   ]);
   const figure = element('figure', { className: 'compare' }, [stage, controls]);
   root.replaceChildren(figure);
