@@ -43,8 +43,8 @@ interface InspectorResult {
 /** The Inspector's arguments for a server and a method (its variadic options must not swallow the server). */
 type Target = (method: string[]) => string[];
 
-/** One Inspector CLI command in its JSON output format; the result it printed (it exits 5 for an isError result). */
-async function inspector(era: string, target: Target, method: string[]): Promise<InspectorResult> {
+/** One Inspector CLI command in its JSON output format: what it printed (it exits 5 for an isError result). */
+async function inspectorOutput(era: string, target: Target, method: string[]): Promise<{ result?: InspectorResult; appInfo?: Record<string, unknown> }> {
   const { stdout } = await run(NODE_22, [INSPECTOR, '--cli', '--protocol-era', era, '--format', 'json', '--quiet', ...target(method)], {
     env: { PATH: process.env.PATH ?? '', HOME: home },
     timeout: 120_000,
@@ -53,8 +53,11 @@ async function inspector(era: string, target: Target, method: string[]): Promise
     if (error.code !== 5 || !error.stdout) throw error;
     return { stdout: error.stdout };
   });
-  return (JSON.parse(stdout) as { result: InspectorResult }).result;
+  return JSON.parse(stdout) as { result?: InspectorResult; appInfo?: Record<string, unknown> };
 }
+
+/** The result of one Inspector CLI call. */
+const inspector = async (era: string, target: Target, method: string[]): Promise<InspectorResult> => (await inspectorOutput(era, target, method)).result!;
 
 async function mintToken(): Promise<string> {
   const { stdout } = await run(process.execPath, [CLI, 'tokens', 'mint', '--service', 'product-background-removal', '--calls', '1'], { env: { PATH: process.env.PATH ?? '', HOME: home } });
@@ -76,6 +79,18 @@ describe.each([
   it('lists the tools that run here', async () => {
     const listing = await inspector(era, target, ['--method', 'tools/list']);
     expect(listing.tools?.map((tool) => tool.name)).toEqual(expect.arrayContaining([TOOL, 'mask_refinement']));
+  });
+
+  it('finds the MCP App view of an image tool (--app-info, as a host that shows Apps)', async () => {
+    const { appInfo } = await inspectorOutput(era, target, ['--advertise-apps', '--app-info', '--method', 'tools/call', '--tool-name', TOOL]);
+    expect(appInfo).toEqual({
+      hasApp: true,
+      toolName: TOOL,
+      resourceUri: 'ui://imageseg/result',
+      resourceMimeType: 'text/html;profile=mcp-app',
+      csp: { connectDomains: [], resourceDomains: [] },
+      prefersBorder: true,
+    });
   });
 
   it('gets the price and how to pay for an unpaid call, then runs the call paid with a token', async () => {
