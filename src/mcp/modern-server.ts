@@ -6,7 +6,6 @@ import type { Catalog } from '../catalog/lookup.js';
 import { jsonSchemaOf, toolOutputSchema } from '../catalog/schemas.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { ResultStore } from '../results/result-store.js';
-import { RESULT_RESOURCE_BASE } from '../results/result-store.js';
 import { localCaller } from '../tasks/index.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
 import { BATCH_TOOL, batchToolConfig, runBatchTool } from './batch-tool.js';
@@ -17,7 +16,8 @@ import type { McpDependencies } from './server.js';
 import { clientExtensions } from './client-extensions.js';
 import { TASKS_EXTENSION, registerTaskMethods, startTask } from './modern-tasks.js';
 import { toolInputSchema } from './tool-schemas.js';
-import { APPS_EXTENSION, APPS_EXTENSION_SETTINGS, readResultView, RESULT_VIEW_RESOURCE, RESULT_VIEW_URI } from './result-view.js';
+import { APPS_EXTENSION, APPS_EXTENSION_SETTINGS, readResultView, resultIdOf, RESULT_VIEW_RESOURCE, RESULT_VIEW_URI } from './result-view.js';
+import { RESULT_TEMPLATE, storedResultContents } from './result-resources.js';
 
 /** How long a client may keep `tools/list` and the resource lists: the tool set changes only when the server restarts. */
 const LIST_TTL_MS = 5 * 60 * 1000;
@@ -55,14 +55,11 @@ function toolTable(catalog: Catalog, providers: ProviderRegistry, listing: Listi
   return table;
 }
 
-function callContext(ctx: ServerContext, payments: boolean): ToolCallContext {
-  const extensions = clientExtensions(ctx);
-  // A 2026-07-28 request lists its client's extensions: the input preview is made only for a host that shows Apps.
+/** A 2026-07-28 request lists its client's extensions: x402's binding, and whether the host shows Apps (the input preview). */
+function callContext(ctx: ServerContext, extensions: Record<string, unknown>, payments: boolean): ToolCallContext {
   return toolCallContext(ctx.mcpReq._meta, ctx.mcpReq.signal, { x402: payments && X402_EXTENSION in extensions, apps: APPS_EXTENSION in extensions }, (notification) => ctx.mcpReq.notify(notification));
 }
 
-const RESULT_TEMPLATE = `${RESULT_RESOURCE_BASE}/results/{id}`;
-const RESULT_URI = new RegExp(`^${RESULT_RESOURCE_BASE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/results/([A-Za-z0-9_.-]+)$`);
 
 /**
  * Stored results as resources (`imageseg://local/results/<id>`): every resource_link in an answer resolves with
@@ -70,16 +67,14 @@ const RESULT_URI = new RegExp(`^${RESULT_RESOURCE_BASE.replace(/[.*+?^${}()|[\]\
  */
 function registerResources(server: Server, results: ResultStore): void {
   server.setRequestHandler('resources/list', () => ({ resources: [RESULT_VIEW_RESOURCE] }));
-  server.setRequestHandler('resources/templates/list', () => ({
-    resourceTemplates: [{ uriTemplate: RESULT_TEMPLATE, name: 'result', title: 'Result image', description: 'A result image of an earlier call, kept for IMAGESEG_RESULT_TTL' }],
-  }));
+  server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: [RESULT_TEMPLATE] }));
   server.setRequestHandler('resources/read', async (request) => {
     const { uri } = request.params;
     if (uri === RESULT_VIEW_URI) return readResultView();
-    const id = RESULT_URI.exec(uri)?.[1];
-    const stored = id === undefined ? undefined : await results.load(id);
-    if (!stored) throw new ResourceNotFoundError(uri);
-    return { contents: [{ uri, mimeType: stored.mimeType, blob: stored.bytes.toString('base64') }] };
+    const id = resultIdOf(uri);
+    const read = id === undefined ? undefined : await storedResultContents(results, uri, id);
+    if (!read) throw new ResourceNotFoundError(uri);
+    return read;
   });
 }
 
@@ -117,14 +112,15 @@ export function createModernServer(dependencies: McpDependencies & { results: Re
   server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
     const { name } = request.params;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
-    const context = callContext(ctx, listing.payments);
+    const extensions = clientExtensions(ctx);
+    const context = callContext(ctx, extensions, listing.payments);
     if (name === BATCH_TOOL && batch) {
       return runBatchTool(catalog, batch, args as Parameters<typeof runBatchTool>[2], context, caller?.paymentToken);
     }
     const capability = tools.capabilities.get(name);
     if (!capability) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}; see tools/list`);
     const toolRequest = splitPayment(args, context, caller?.paymentToken);
-    if (capability.async !== 'never' && TASKS_EXTENSION in clientExtensions(ctx)) {
+    if (capability.async !== 'never' && TASKS_EXTENSION in extensions) {
       return startTask({ capability, pipeline, tasks, taskStore, identify: dependencies.payments.identify }, toolRequest, context);
     }
     return runTool(pipeline, capability, toolRequest, context);

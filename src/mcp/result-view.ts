@@ -43,6 +43,13 @@ export const VIEW_META_KEY = 'imageseg/view';
 /** A stored result's MCP resource, for the view to read through the host (never its http(s) link). */
 export const resultResourceUri = (id: string) => `${RESULT_RESOURCE_BASE}/results/${id}`;
 
+/** The stored result a resource URI names (resultResourceUri's inverse), if it names one. */
+export function resultIdOf(uri: string): string | undefined {
+  const prefix = resultResourceUri('');
+  const id = uri.startsWith(prefix) ? uri.slice(prefix.length) : undefined;
+  return id !== undefined && isResultId(id) ? id : undefined;
+}
+
 /**
  * Our stored results' links, over HTTP (`<base>/results/<id>`) or stdio (`imageseg://local/results/<id>`): the
  * result resource with the same id. Anything else (a provider's link, a file written over stdio) has none.
