@@ -1,14 +1,10 @@
 /** What the console reads from the public routes: the shapes it relies on, nothing more. */
 
+import type { Price } from '../shared/price.js';
+export { priceLabel, type Price } from '../shared/price.js';
+
 export type ToolKind = 'people' | 'products' | 'scenes' | 'hd' | 'utility';
 export type AsyncMode = 'never' | 'optional' | 'always';
-
-export interface Price {
-  amount: string;
-  currency: string;
-  billing: string;
-  maxCallsPerPayment: number;
-}
 
 /** One entry of GET /api/catalog/search. */
 export interface CatalogEntry {
@@ -96,11 +92,6 @@ export const PROVIDER_NAMES: Readonly<Record<string, string>> = { local: 'embedd
 
 export const servedByLabel = (servedBy: readonly string[]) =>
   servedBy.length > 0 ? `Runs here on ${servedBy.map((name) => PROVIDER_NAMES[name] ?? name).join(', then ')}` : 'Not available on this server';
-
-export const priceLabel = (price: Price | null) => {
-  if (!price) return 'free';
-  return `${price.currency} ${price.amount} ${price.maxCallsPerPayment === 1 ? 'per call' : `for ${price.maxCallsPerPayment} calls`}`;
-};
 
 /** The page's data block (`<script type="application/json">`), parsed. */
 export function pageData<Data>(id: string): Data | undefined {

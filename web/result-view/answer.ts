@@ -1,4 +1,5 @@
 import type { McpUiToolResultNotification } from '@modelcontextprotocol/ext-apps';
+import type { Price } from '../shared/price.js';
 
 /** A tool result as the host hands it to the view (`ui/notifications/tool-result`, or callServerTool's answer). */
 export type ToolResult = McpUiToolResultNotification['params'];
@@ -15,12 +16,6 @@ export interface ResultSource {
   mimeType: string;
   uri?: string;
   base64?: string;
-}
-
-export interface Price {
-  amount: string;
-  currency: string;
-  billing?: string;
 }
 
 /** What the view shows for an answer. */
@@ -104,9 +99,4 @@ export function readAnswer(result: ToolResult, jobIdArgument?: string): Answer {
   if (STILL_RUNNING.has(String(data?.Status)) && jobId) return { kind: 'job', jobId, message: summary };
   const links = content.flatMap((block) => (block.type === 'resource_link' ? [block.uri] : []));
   return { kind: 'nothing-to-draw', summary, links };
-}
-
-/** `USD 0.20 per call`. */
-export function priceText(price: Price): string {
-  return `${price.currency} ${price.amount}${price.billing === 'per_call' || price.billing === undefined ? ' per call' : ''}`;
 }

@@ -1,6 +1,7 @@
 import { App } from '@modelcontextprotocol/ext-apps';
 import { element, notice } from '../shared/dom.js';
-import { readAnswer, type Answer, type Price, type ToolResult } from './answer.js';
+import { readAnswer, type Answer, type ToolResult } from './answer.js';
+import type { Price } from '../shared/price.js';
 import { applyHostContext } from './host-style.js';
 import { errorNotice, paymentNotice, workingNotice, type RetryWithToken } from './notices.js';
 import { renderImages } from './result.js';
@@ -30,7 +31,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The price the tool lists (`_meta.price` in tools/list), when the answer does not say it. */
 function listedPrice(): Price | undefined {
   const price = tool()?._meta?.price as Partial<Price> | null | undefined;
-  return price?.amount && price.currency ? { amount: price.amount, currency: price.currency, billing: price.billing } : undefined;
+  return price?.amount && price.currency ? { amount: price.amount, currency: price.currency, billing: price.billing, maxCallsPerPayment: price.maxCallsPerPayment } : undefined;
 }
 
 function downloadName(): string {

@@ -1,5 +1,6 @@
 import { element, notice } from '../shared/dom.js';
-import { priceText, type Answer, type Price } from './answer.js';
+import type { Answer } from './answer.js';
+import { priceLabel, type Price } from '../shared/price.js';
 
 /** Each error code in plain words, and what to do about it (codes: docs/ARCHITECTURE.md). */
 const ADVICE: Record<string, [title: string, advice: string]> = {
@@ -59,7 +60,7 @@ export interface RetryWithToken {
  */
 export function paymentNotice(answer: Extract<Answer, { kind: 'payment' }>, price: Price | undefined, retry?: RetryWithToken): HTMLElement {
   const serviceId = answer.serviceId ?? '<serviceId>';
-  const cost = price ? element('p', { className: 'price' }, ['This tool costs ', element('strong', { textContent: priceText(price) }), '. Nothing was charged.']) : element('p', { textContent: 'Nothing was charged.' });
+  const cost = price ? element('p', { className: 'price' }, ['This tool costs ', element('strong', { textContent: priceLabel(price) }), '. Nothing was charged.']) : element('p', { textContent: 'Nothing was charged.' });
   const token = element('li', {}, [
     element('strong', { textContent: 'Payment token' }),
     ': the server\'s operator mints one with ',
