@@ -44,14 +44,14 @@ const imageTools = () => capabilities.map((capability) => capability.tool);
 const HOST = `
 import { AppBridge, PostMessageTransport } from '@modelcontextprotocol/ext-apps/app-bridge';
 window.downloads = [];
-window.openView = async ({ html, csp, tool, input, result, theme }) => {
+window.openView = async ({ html, csp, tool, input, result, theme, width }) => {
   const iframe = document.createElement('iframe');
   iframe.setAttribute('sandbox', 'allow-scripts');
   iframe.title = 'imageseg result';
-  iframe.style.cssText = 'width: 720px; height: 200px; border: 1px solid #ccc; display: block';
+  iframe.style.cssText = 'width: ' + width + 'px; height: 200px; border: 1px solid #ccc; display: block';
   document.body.replaceChildren(iframe);
   const bridge = new AppBridge(null, { name: 'test-host', version: '1.0.0' }, { serverTools: {}, serverResources: {}, downloadFile: {} }, {
-    hostContext: { theme, platform: 'web', toolInfo: { tool }, containerDimensions: { width: 720, maxHeight: 900 } },
+    hostContext: { theme, platform: 'web', toolInfo: { tool }, containerDimensions: { width, maxHeight: 900 } },
   });
   bridge.oncalltool = (params) => window.mcpRequest('tools/call', params);
   bridge.onreadresource = (params) => window.mcpRequest('resources/read', params);
@@ -190,8 +190,9 @@ describe('the view in Chromium, inside the ext-apps host side (AppBridge)', () =
     tool = (await apps.listTools()).tools.find((candidate) => candidate.name === TOOL)!;
   });
 
-  async function openView(options: { input: Record<string, unknown>; result?: CallToolResult; theme?: 'light' | 'dark' }): Promise<Frame> {
-    page = await browser.newPage({ viewport: { width: 760, height: 900 } });
+  async function openView(options: { input: Record<string, unknown>; result?: CallToolResult; theme?: 'light' | 'dark'; width?: number }): Promise<Frame> {
+    const width = options.width ?? 720;
+    page = await browser.newPage({ viewport: { width: width + 40, height: 900 } });
     page.on('pageerror', (error) => console.error('page error:', error));
     page.on('console', (message) => void (message.type() === 'error' && console.error('console:', message.text())));
     await page.exposeFunction('mcpRequest', async (method: string, params: { name: string; arguments: Record<string, unknown> } & { uri: string }) => {
@@ -200,7 +201,7 @@ describe('the view in Chromium, inside the ext-apps host side (AppBridge)', () =
     });
     await page.setContent('<!doctype html><html><head></head><body></body></html>');
     await page.addScriptTag({ content: hostScript });
-    await page.evaluate((view) => (window as unknown as { openView(view: unknown): Promise<void> }).openView(view), { html, csp: DEFAULT_CSP, tool, input: options.input, result: options.result, theme: options.theme ?? 'light' });
+    await page.evaluate((view) => (window as unknown as { openView(view: unknown): Promise<void> }).openView(view), { html, csp: DEFAULT_CSP, tool, input: options.input, result: options.result, theme: options.theme ?? 'light', width });
     return page.frames().find((frame) => frame !== page.mainFrame())!;
   }
 
@@ -272,6 +273,14 @@ describe('the view in Chromium, inside the ext-apps host side (AppBridge)', () =
     expect(await dark.locator('html').getAttribute('data-theme')).toBe('dark');
     expect(await dark.locator('body').evaluate((body) => getComputedStyle(body).backgroundColor)).toBe('rgb(22, 24, 28)');
     await page.locator('iframe').screenshot({ path: artifactPath('mcp-app-dark.png') });
+    await page.close();
+
+    // A host's side panel at phone width: everything fits, nothing scrolls sideways.
+    const narrow = await openView({ input, result, width: 340 });
+    await narrow.getByRole('slider').waitFor();
+    expect(await narrow.locator('html').evaluate((root) => root.scrollWidth - root.clientWidth)).toBe(0);
+    expect(await narrow.getByRole('link', { name: 'Download PNG' }).isVisible()).toBe(true);
+    await page.locator('iframe').screenshot({ path: artifactPath('mcp-app-narrow.png') });
     await page.close();
   }, 120_000);
 
